@@ -1,0 +1,22 @@
+/* Client-side callbacks of the shell: the clock ticks in the browser (no
+ * server round trip per second) and the active scene link follows the URL. */
+window.dash_clientside = Object.assign({}, window.dash_clientside, {
+  shanting: {
+    clock: function () {
+      const parts = new Intl.DateTimeFormat("en-CA", {
+        timeZone: "Asia/Shanghai", hourCycle: "h23",
+        year: "numeric", month: "2-digit", day: "2-digit",
+        hour: "2-digit", minute: "2-digit", second: "2-digit",
+      }).formatToParts(new Date());
+      const p = Object.fromEntries(parts.map((x) => [x.type, x.value]));
+      return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}:${p.second}`;
+    },
+    activeNav: function (pathname, hrefs) {
+      return hrefs.map((href) => (href === pathname ? "nav-link active" : "nav-link"));
+    },
+    langHref: function (pathname, href) {
+      const base = (href || "").split("?")[0];
+      return `${base}?next=${encodeURIComponent(pathname || "/")}`;
+    },
+  },
+});

@@ -1,0 +1,1 @@
+"""Thin callback wiring: one ``register(app, sources, settings)`` per feature."""

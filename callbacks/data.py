@@ -1,0 +1,20 @@
+"""Data page wiring: the live feed table."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dash import Dash, Input, Output
+
+from datasources import Sources
+from dashboard import health
+from dashboard.i18n import request_lang
+from dashboard.settings import Settings
+from layouts import ids
+from layouts.health import feed_table
+
+
+def register(app: Dash, sources: Sources, settings: Settings) -> None:
+    @app.callback(Output(ids.DATA_TABLE, "children"), Input(ids.REFRESH, "n_intervals"))
+    def refresh_table(_n: int | None) -> Any:
+        return feed_table(health.collect(sources, settings), request_lang(settings.language))

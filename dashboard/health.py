@@ -1,0 +1,146 @@
+"""Health and freshness of every datasource and feed.
+
+A feed is *fresh* when its newest row is younger than its limit (the
+contract's ``max_age`` or the ``freshness_s`` setting), *stale* when older,
+*failing* when its source cannot deliver or its delivery breaks the contract
+as a whole, *empty* when it holds nothing, and *static* for reference data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from datasources import SourceError, Sources
+from datasources.contracts import CONTRACTS
+from dashboard.settings import Settings
+from dashboard.timeutil import now_utc
+
+State = Literal["fresh", "stale", "failing", "empty", "static"]
+#: Worst first: a domain chip shows the worst state of its feeds.
+SEVERITY: tuple[State, ...] = ("failing", "stale", "empty", "fresh", "static")
+
+
+@dataclass(frozen=True)
+class SourceHealth:
+    name: str
+    kind: str
+    ok: bool
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class FeedHealth:
+    feed: str
+    domain: str
+    source: str
+    state: State
+    last_update: datetime | None
+    age_s: float | None
+    max_age_s: float | None
+    rejected: int = 0
+    problem: str | None = None
+    report: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    checked_at: datetime
+    store_ok: bool
+    sources: tuple[SourceHealth, ...]
+    feeds: tuple[FeedHealth, ...] = field(default=())
+
+    def by_domain(self) -> dict[str, list[FeedHealth]]:
+        groups: dict[str, list[FeedHealth]] = {}
+        for f in self.feeds:
+            groups.setdefault(f.domain, []).append(f)
+        return groups
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "status": "ok" if self.store_ok else "store_unreachable",
+            "checked_at": self.checked_at.isoformat(),
+            "sources": {s.name: asdict(s) for s in self.sources},
+            "feeds": {f.feed: _feed_json(f) for f in self.feeds},
+        }
+
+
+def worst(states: list[State]) -> State:
+    return min(states, key=SEVERITY.index) if states else "empty"
+
+
+def classify(last_update: datetime | None, max_age: timedelta | None, now: datetime, has_rows: bool) -> State:
+    """The freshness state of one feed from its newest data time (pure)."""
+    if max_age is None:
+        return "static" if has_rows else "empty"
+    if last_update is None:
+        return "empty"
+    return "fresh" if now - last_update <= max_age else "stale"
+
+
+def freshness_limit(feed: str, settings: Settings) -> timedelta | None:
+    if feed in settings.freshness_s:
+        return timedelta(seconds=settings.freshness_s[feed])
+    return CONTRACTS[feed].max_age
+
+
+def collect(sources: Sources, settings: Settings, now: datetime | None = None) -> Snapshot:
+    """Ask every source and feed how it is; never raises for a failing source."""
+    now = now or now_utc()
+    checked = {src.name: _check(src) for src in sources}
+    store_name = settings.store
+    status = _store_status(sources) if checked[store_name].ok else {}
+    feeds = []
+    for feed, source_name in sources.routes().items():
+        feeds.append(_feed(feed, sources, checked[source_name], status.get(feed, {}), settings, now))
+    return Snapshot(now, checked[store_name].ok, tuple(checked.values()), tuple(feeds))
+
+
+def _check(source: Any) -> SourceHealth:
+    try:
+        source.check()
+        return SourceHealth(source.name, source.kind, True)
+    except (SourceError, Exception) as exc:  # a broken source must not break health
+        return SourceHealth(source.name, source.kind, False, str(exc)[:300])
+
+
+def _store_status(sources: Sources) -> dict[str, dict[str, Any]]:
+    try:
+        return sources.store.feed_status()  # type: ignore[attr-defined, no-any-return]
+    except Exception:
+        return {}
+
+
+def _feed(
+    feed: str, sources: Sources, src: SourceHealth, status: Mapping[str, Any], settings: Settings, now: datetime
+) -> FeedHealth:
+    spec = CONTRACTS[feed]
+    limit = freshness_limit(feed, settings)
+    report = status.get("report")
+    rejected = int(status.get("rejected") or 0)
+    base = dict(feed=feed, domain=spec.domain, source=src.name, rejected=rejected, report=report,
+                max_age_s=limit.total_seconds() if limit else None)
+    if not src.ok:
+        return FeedHealth(state="failing", last_update=None, age_s=None, problem=src.error, **base)  # type: ignore[arg-type]
+    try:
+        latest = sources.route(feed).latest(feed) if spec.time else None
+    except Exception as exc:
+        return FeedHealth(state="failing", last_update=None, age_s=None, problem=str(exc)[:300], **base)  # type: ignore[arg-type]
+    last = latest or status.get("last_write_at")
+    # Reference data outside the store (e.g. the synthetic kind) is always there.
+    written = bool(status.get("rows_written")) or latest is not None or src.name != settings.store
+    state = classify(latest if spec.time else last, limit, now, written)
+    if report and report.get("errors"):
+        state, problem = "failing", "; ".join(report["errors"])
+    else:
+        problem = None
+    age = (now - last).total_seconds() if last else None
+    return FeedHealth(state=state, last_update=last, age_s=age, problem=problem, **base)  # type: ignore[arg-type]
+
+
+def _feed_json(f: FeedHealth) -> dict[str, Any]:
+    data = asdict(f)
+    data["last_update"] = f.last_update.isoformat() if f.last_update else None
+    return data

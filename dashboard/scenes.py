@@ -1,0 +1,28 @@
+"""The scenes as data: id, path, title, order, and what a later issue fills in.
+
+The shell's navigation, the page registry and ``/api/v1/scenes`` are all built
+from this one table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Scene:
+    id: str
+    path: str
+    order: int
+    built: bool = False
+
+
+SCENES: tuple[Scene, ...] = (
+    Scene("overview", "/", 0),
+    Scene("transport", "/transport", 1),
+    Scene("video", "/video", 2),
+    Scene("environment", "/environment", 3),
+    Scene("tourism", "/tourism", 4),
+    Scene("rating", "/rating", 5),
+    Scene("data", "/data", 6, built=True),
+)

@@ -1,0 +1,217 @@
+"""Typed settings: a TOML file plus ``SHANTING_*`` environment variables.
+
+Precedence: environment > file > defaults. Unknown keys are errors that name
+the key and suggest the nearest valid one. Secrets (the session key, database
+passwords) are accepted only from the environment, never from the file, so a
+configuration file can be committed and shared.
+
+Nested keys in the environment use ``__``: ``SHANTING_SERVER__PORT=8060``.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from difflib import get_close_matches
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from sqlalchemy.engine import make_url
+
+from datasources.contracts import CONTRACTS, FEEDS
+
+ENV_PREFIX = "SHANTING_"
+CONFIG_ENV = "SHANTING_CONFIG"
+DEFAULT_CONFIG = Path("shanting.toml")
+#: Keys that hold secrets: refused in the file, read from the environment.
+SECRET_KEYS = ("secret_key",)
+
+
+class ConfigError(ValueError):
+    """Invalid configuration; the message names every bad key."""
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ServerSettings(Section):
+    host: str = Field("127.0.0.1", description="address to listen on")
+    port: int = Field(8050, ge=1, le=65535)
+    threads: int = Field(8, ge=1, le=128, description="embedded server threads")
+
+
+class SimulatorSettings(Section):
+    enabled: bool = Field(True, description="`serve` runs the live simulator beside the web server")
+    seed: int = Field(3704, description="same seed, same synthetic district in every process")
+    scale: Literal[1, 10] = Field(1, description="asset multiplier (×10 for benchmarks)")
+    history_days: int = Field(30, ge=1, le=366, description="days of history written by `seed`")
+    interval_s: float = Field(5.0, ge=1.0, le=3600.0, description="seconds between live writes")
+
+
+class SourceSettings(Section):
+    """One datasource: its kind plus the kind's own options (checked by the kind)."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+    kind: str
+
+    def options(self) -> dict[str, Any]:
+        return dict(self.model_extra or {})
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="forbid", frozen=True
+    )
+
+    data_dir: Path = Field(Path("data"), description="where the embedded store lives")
+    store_url: str | None = Field(None, description="SQLAlchemy URL of the store; default SQLite in data_dir")
+    language: Literal["zh-CN", "en"] = Field("zh-CN", description="default UI language")
+    refresh_s: float = Field(5.0, ge=1.0, le=600.0, description="how often screens refresh live data")
+    server: ServerSettings = ServerSettings()
+    simulator: SimulatorSettings = SimulatorSettings()
+    sources: dict[str, SourceSettings] = Field(
+        default_factory=lambda: {"store": SourceSettings(kind="sql")},
+        description="named datasources; `store` is the writable one",
+    )
+    store: str = Field("store", description="name of the source that stores the product's data")
+    feeds: dict[str, str] = Field(default_factory=dict, description="feed → source name (default: the store)")
+    freshness_s: dict[str, float] = Field(default_factory=dict, description="per-feed staleness limit overrides")
+    secret_key: SecretStr | None = Field(None, description="session signing key (environment only)")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The file's values arrive as init kwargs; the environment overrides them.
+        return (env_settings, init_settings)
+
+    @field_validator("feeds", "freshness_s")
+    @classmethod
+    def _known_feeds(cls, value: dict[str, Any]) -> dict[str, Any]:
+        for feed in value:
+            if feed not in CONTRACTS:
+                raise ValueError(f"unknown feed {feed!r}{_did_you_mean(feed, FEEDS)}")
+        return value
+
+    @model_validator(mode="after")
+    def _routes_exist(self) -> Settings:
+        names = set(self.sources)
+        if self.store not in names:
+            raise ValueError(f"store {self.store!r} is not among sources ({', '.join(sorted(names))})")
+        for feed, source in self.feeds.items():
+            if source not in names:
+                raise ValueError(f"feeds.{feed}: no source named {source!r}{_did_you_mean(source, names)}")
+        return self
+
+    @property
+    def resolved_store_url(self) -> str:
+        return self.store_url or f"sqlite:///{(self.data_dir / 'shanting.db').resolve()}"
+
+
+def load_settings(path: str | Path | None = None, **overrides: Any) -> Settings:
+    """Settings from ``path`` (or $SHANTING_CONFIG, or ./shanting.toml if present).
+
+    Raises :class:`ConfigError` whose message names every bad key.
+    """
+    # Sources named in the file add to the default store rather than replace it.
+    data: dict[str, Any] = {"sources": {"store": {"kind": "sql"}}}
+    _merge(data, _read_file(_config_path(path)))
+    _merge(data, overrides)
+    try:
+        return Settings(**data)
+    except ValidationError as exc:
+        raise ConfigError(explain(exc)) from None
+
+
+def _config_path(path: str | Path | None) -> Path | None:
+    if path is not None:
+        return Path(path)
+    if os.environ.get(CONFIG_ENV):
+        return Path(os.environ[CONFIG_ENV])
+    return DEFAULT_CONFIG if DEFAULT_CONFIG.exists() else None
+
+
+def _read_file(path: Path | None) -> dict[str, Any]:
+    if path is None:
+        return {}
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(f"configuration file {path} does not exist") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    _refuse_secrets(data, path)
+    return data
+
+
+def _refuse_secrets(data: Mapping[str, Any], path: Path) -> None:
+    for key in SECRET_KEYS:
+        if key in data:
+            raise ConfigError(f"{path}: {key} is a secret; set {ENV_PREFIX}{key.upper()} in the environment instead")
+    urls = [("store_url", data.get("store_url"))]
+    urls += [(f"sources.{n}.url", s.get("url")) for n, s in (data.get("sources") or {}).items() if isinstance(s, dict)]
+    for key, url in urls:
+        if isinstance(url, str) and _has_password(url):
+            raise ConfigError(
+                f"{path}: {key} contains a password; put the URL in the environment "
+                f"({ENV_PREFIX}STORE_URL or the source's own variable) instead"
+            )
+
+
+def _has_password(url: str) -> bool:
+    try:
+        return make_url(url).password is not None
+    except Exception:
+        return False
+
+
+def _merge(base: dict[str, Any], extra: Mapping[str, Any]) -> None:
+    for key, value in extra.items():
+        if isinstance(value, Mapping) and isinstance(base.get(key), dict):
+            _merge(base[key], value)
+        else:
+            base[key] = value
+
+
+def explain(exc: ValidationError) -> str:
+    """One line per problem, naming the key, what is allowed and the nearest valid key."""
+    lines = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"])
+        if err["type"] == "extra_forbidden":
+            parent, _, key = loc.rpartition(".")
+            lines.append(f"unknown key {loc!r}{_did_you_mean(key, _allowed(parent))}")
+        else:
+            got = err.get("input")
+            shown = "" if isinstance(got, dict) or got is None else f" (got {got!r})"
+            lines.append(f"{loc or 'settings'}: {err['msg']}{shown}")
+    return "invalid configuration:\n  " + "\n  ".join(lines)
+
+
+def _allowed(parent: str) -> list[str]:
+    model: type[BaseModel] = Settings
+    for part in filter(None, parent.split(".")):
+        field = model.model_fields.get(part)
+        annotation = getattr(field, "annotation", None)
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            return []
+        model = annotation
+    return list(model.model_fields)
+
+
+def _did_you_mean(word: str, choices: Any) -> str:
+    choices = list(choices)
+    hint = get_close_matches(word, choices, n=1)
+    if hint:
+        return f" (did you mean {hint[0]!r}?)"
+    return f"; allowed: {', '.join(choices)}" if choices else ""

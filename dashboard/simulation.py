@@ -1,0 +1,157 @@
+"""Seeding and live simulation: the synthetic district written into the store.
+
+``seed`` writes the reference data and ``history_days`` of history, keeping
+fine-grained feeds short and aggregating the rest (bus GPS: 2 h at 15 s;
+road speeds: hourly, plus the last day at 5 min). ``simulate`` then keeps
+writing each feed on its own cadence, as sensors would. After a pause (the
+server was stopped) it first backfills the gap, so a restarted district has
+no hole in its curves. Everything is a function of (seed, time): rewriting a
+window writes the same rows, and upserts make it idempotent.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from tqdm import tqdm
+
+from datasources.base import WritableSource
+from datasources.synthetic import SyntheticDistrict
+from dashboard.timeutil import now_utc
+
+log = logging.getLogger(__name__)
+H = timedelta(hours=1)
+D = timedelta(days=1)
+
+#: History policy per series feed: (span, step) pieces; span None = the whole
+#: history. Steps are coarser than the live cadence so seeding stays fast.
+HISTORY: dict[str, tuple[tuple[timedelta | None, timedelta | None], ...]] = {
+    "bus_positions": ((2 * H, None),),
+    "segment_speeds": ((None, H), (D, None)),
+    "parking_occupancy": ((None, timedelta(minutes=15)), (D, None)),
+    "visitor_counts": ((None, timedelta(minutes=15)), (D, None)),
+    "air_readings": ((None, None),),
+    "reservoir_levels": ((None, None),),
+    "radiation_readings": ((None, None),),
+    "water_samples": ((None, None),),
+    "accidents": ((None, None),),
+    "rating_tasks": ((None, None),),
+}
+#: Quarterly rating values reach back to the start of the 3890.2 programme.
+RATING_SINCE = datetime(2021, 1, 1, tzinfo=timezone.utc)
+#: High-rate feeds are pruned so the embedded store stays small.
+RETENTION: dict[str, timedelta] = {"bus_positions": 6 * H}
+
+
+@dataclass(frozen=True)
+class Chunk:
+    feed: str
+    start: datetime | None
+    end: datetime
+    step: timedelta | None = None
+
+
+def seed_plan(district: SyntheticDistrict, end: datetime, days: int) -> list[Chunk]:
+    """What ``seed`` writes: reference feeds, then series, day by day."""
+    chunks = [Chunk(feed, None, end) for feed in district.STATIC_FEEDS]
+    chunks.append(Chunk("cameras", None, end))
+    chunks.append(Chunk("rating_values", RATING_SINCE, end))
+    begin = end - days * D
+    for feed, pieces in HISTORY.items():
+        for span, step in pieces:
+            start = begin if span is None else max(begin, end - span)
+            stop = end if span is not None or len(pieces) == 1 else end - pieces[1][0]  # type: ignore[operator]
+            chunks.extend(Chunk(feed, a, b, step) for a, b in _days(start, stop))
+    return chunks
+
+
+def _days(start: datetime, end: datetime) -> Iterator[tuple[datetime, datetime]]:
+    while start < end:
+        stop = min(start + D, end)
+        yield start, stop
+        start = stop
+
+
+def is_seeded(store: WritableSource) -> bool:
+    return store.count("towns") > 0  # type: ignore[attr-defined, no-any-return]
+
+
+def seed(
+    store: WritableSource, district: SyntheticDistrict, *, days: int, end: datetime | None = None,
+    progress: bool = True,
+) -> dict[str, int]:
+    """Write the district and its history; returns rows written per feed."""
+    end = end or now_utc()
+    written: dict[str, int] = {}
+    plan = seed_plan(district, end, days)
+    for chunk in tqdm(plan, desc="seeding 山亭", unit="chunk", disable=not progress, ncols=90):
+        result = store.write(chunk.feed, _rows(district, chunk), now=end)
+        written[chunk.feed] = written.get(chunk.feed, 0) + result.written
+        if not result.report.ok:
+            log.warning("seed: %s", result.report.summary())
+    return written
+
+
+def _rows(district: SyntheticDistrict, chunk: Chunk):  # type: ignore[no-untyped-def]
+    if chunk.feed == "cameras":
+        return district.cameras_at(chunk.end)
+    if chunk.start is None:
+        return district.static(chunk.feed)
+    return district.series(chunk.feed, chunk.start, chunk.end, step=chunk.step)
+
+
+def tick(store: WritableSource, district: SyntheticDistrict, now: datetime, backfill: timedelta) -> dict[str, int]:
+    """Write every series feed's rows from its newest stored row up to ``now``.
+
+    A gap longer than a day (the server was off) is backfilled at the history
+    step; at most ``backfill`` is filled.
+    """
+    written: dict[str, int] = {}
+    for feed in district.SERIES_FEEDS:
+        latest = store.latest(feed)
+        floor = now - backfill
+        start = max(latest, floor) if latest else floor
+        if start >= now:
+            continue
+        coarse = now - start > D
+        step = HISTORY.get(feed, ((None, None),))[0][1] if coarse else None
+        result = store.write(feed, district.series(feed, start, now, step=step), now=now, origin="simulator")
+        written[feed] = result.written
+    written["cameras"] = _camera_changes(store, district, now)
+    for feed, keep in RETENTION.items():
+        store.prune(feed, now - keep)  # type: ignore[attr-defined]
+    return written
+
+
+def _camera_changes(store: WritableSource, district: SyntheticDistrict, now: datetime) -> int:
+    """Write only cameras whose status changed since the last write."""
+    current = district.cameras_at(now)
+    stored = store.latest("cameras")
+    if stored is not None:
+        current = current[current["status_since"] > stored]
+    if current.empty:
+        return 0
+    return store.write("cameras", current, now=now, origin="simulator").written
+
+
+def run(
+    store: WritableSource, district: SyntheticDistrict, *, interval_s: float, backfill: timedelta,
+    stop: threading.Event, clock: Callable[[], datetime] = now_utc,
+) -> None:
+    """The live loop: one tick every ``interval_s`` until ``stop`` is set.
+
+    A failing tick (the store is briefly unreachable) is logged and retried on
+    the next one; rows are never lost because the next tick starts from the
+    newest stored row.
+    """
+    while not stop.is_set():
+        try:
+            counts = tick(store, district, clock(), backfill)
+            log.debug("simulator tick: %s", counts)
+        except Exception:
+            log.exception("simulator tick failed; retrying in %.0f s", interval_s)
+        stop.wait(interval_s)

@@ -1,0 +1,1 @@
+"""Built-in datasource kinds; each module registers itself on import."""

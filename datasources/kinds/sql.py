@@ -1,0 +1,355 @@
+"""The ``sql`` kind: feeds as tables named after the feed (SQLite or PostgreSQL).
+
+The schema is derived from the contracts. Times are stored in UTC (SQLite
+keeps no offset, so a type decorator re-attaches UTC on the way out);
+geometries as GeoJSON text so no spatial extension is needed. Rows are
+upserted on the feed's key, so re-delivering a reading is idempotent.
+
+Besides the feed tables the store keeps ``feed_status``: per feed, when it was
+last written and the latest contract report, which the health strip and
+``/healthz`` show.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Collection, Mapping
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import shapely
+from pydantic import Field
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column as SaColumn,
+    Date,
+    DateTime,
+    Engine,
+    Float,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    event,
+    func,
+    select,
+    text,
+)
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.types import TypeDecorator
+
+from datasources.base import BaseSource, SourceError, SourceOptions, WriteResult
+from datasources.contracts import CONTRACTS, FEEDS, Contract, contract
+from datasources.registry import register
+from datasources.validation import Report, validate
+
+CHUNK = 20_000
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Timezone-aware in, timezone-aware (UTC) out, on every backend."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime written to a UTC column")
+        utc = pd.Timestamp(value).tz_convert("UTC").to_pydatetime()
+        return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
+
+    def process_result_value(self, value: Any, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+class GeoJsonText(TypeDecorator[str]):
+    """Shapely geometries stored as GeoJSON text; read back as text."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Any) -> str | None:
+        if value is None:
+            return None
+        if isinstance(value, BaseGeometry):
+            return str(shapely.to_geojson(value))
+        return value if isinstance(value, str) else json.dumps(value)
+
+
+_SA_TYPES: Mapping[str, Any] = {
+    "int": BigInteger,
+    "float": Float,
+    "bool": Boolean,
+    "time": UtcDateTime,
+    "date": Date,
+    "geometry": GeoJsonText,
+}
+
+
+def build_metadata() -> MetaData:
+    """One table per feed plus the ``feed_status`` bookkeeping table."""
+    meta = MetaData()
+    for spec in CONTRACTS.values():
+        cols = [
+            SaColumn(
+                c.name,
+                String(c.max_length) if c.type == "str" else _SA_TYPES[c.type],
+                primary_key=c.name in spec.key,
+                nullable=not c.required,
+                index=c.name == spec.time,
+            )
+            for c in spec.columns
+        ]
+        Table(spec.name, meta, *cols)
+    Table(
+        "feed_status", meta,
+        SaColumn("feed", String(64), primary_key=True),
+        SaColumn("last_write_at", UtcDateTime),
+        SaColumn("rows_written", BigInteger, nullable=False, default=0),
+        SaColumn("report_at", UtcDateTime),
+        SaColumn("report_source", String(64)),
+        SaColumn("rejected", Integer, nullable=False, default=0),
+        SaColumn("report", Text),
+    )
+    return meta
+
+
+METADATA = build_metadata()
+
+
+class SqlOptions(SourceOptions):
+    url: str = Field(description="SQLAlchemy URL; the embedded default is a SQLite file in data_dir")
+    feeds: tuple[str, ...] | None = Field(None, description="feeds this source serves (default: all)")
+    create_schema: bool = Field(True, description="create missing tables on start")
+    pool_pre_ping: bool = True
+
+
+@register("sql")
+class SqlSource(BaseSource):
+    Options = SqlOptions
+    options: SqlOptions
+
+    @classmethod
+    def make_options(cls, options: Mapping[str, Any], context: Mapping[str, Any]) -> SqlOptions:
+        merged = {"url": context.get("store_url"), **options}
+        return SqlOptions(**merged)
+
+    def __init__(self, name: str, options: SqlOptions) -> None:  # type: ignore[override]
+        super().__init__(name, options)
+        for feed in options.feeds or ():
+            contract(feed)
+        self.engine = _engine(options)
+        self._schema_ready = False
+
+    # ---- protocol --------------------------------------------------------------
+
+    def feeds(self) -> Collection[str]:
+        return self.options.feeds or FEEDS
+
+    def check(self) -> None:
+        try:
+            with self.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except SQLAlchemyError as exc:
+            raise SourceError(f"{self.name}: database unreachable: {_short(exc)}") from exc
+        self.ensure_schema()
+
+    def ensure_schema(self) -> None:
+        if self.options.create_schema and not self._schema_ready:
+            try:
+                METADATA.create_all(self.engine)
+            except SQLAlchemyError as exc:
+                raise SourceError(f"{self.name}: cannot create schema: {_short(exc)}") from exc
+            self._schema_ready = True
+
+    def _fetch(self, feed: str, start: datetime | None, end: datetime | None) -> pd.DataFrame:
+        table = METADATA.tables[feed]
+        spec = contract(feed)
+        query = select(table)
+        if spec.time:
+            tcol = table.c[spec.time]
+            if start is not None:
+                query = query.where(tcol > start)
+            if end is not None:
+                query = query.where(tcol <= end)
+            query = query.order_by(tcol)
+        with self._connect() as conn:
+            result = conn.execute(query)
+            return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+
+    def latest(self, feed: str) -> datetime | None:
+        spec = contract(feed)
+        if not spec.time:
+            return None
+        table = METADATA.tables[feed]
+        with self._connect() as conn:
+            value = conn.execute(select(func.max(table.c[spec.time]))).scalar()
+        if value is None:
+            return None
+        # func.max bypasses the column type on SQLite; parse its text form.
+        return UtcDateTime().process_result_value(pd.Timestamp(value).to_pydatetime(), self.engine.dialect)
+
+    # ---- store -----------------------------------------------------------------
+
+    def write(self, feed: str, frame: pd.DataFrame, *, now: datetime | None = None, origin: str = "write") -> WriteResult:
+        """Validate and upsert ``frame``; bad rows are reported, never stored."""
+        self._require(feed)
+        checked = validate(feed, frame, now=now)
+        clean = checked.frame
+        table = METADATA.tables[feed]
+        spec = contract(feed)
+        with self._connect() as conn:
+            for start in range(0, len(clean), CHUNK):
+                rows = _records(clean.iloc[start : start + CHUNK], spec)
+                conn.execute(_upsert(self.engine, table, spec), rows)
+            self._note_write(conn, feed, len(clean), checked.report, origin)
+            conn.commit()
+        return WriteResult(feed, len(clean), checked.report)
+
+    def count(self, feed: str) -> int:
+        with self._connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(METADATA.tables[feed])).scalar() or 0)
+
+    def prune(self, feed: str, before: datetime) -> int:
+        """Delete a series feed's rows older than ``before`` (retention)."""
+        spec = contract(feed)
+        if not spec.time:
+            raise ValueError(f"{feed} is reference data; it has no time to prune by")
+        table = METADATA.tables[feed]
+        with self._connect() as conn:
+            deleted = conn.execute(table.delete().where(table.c[spec.time] < before)).rowcount
+            conn.commit()
+        return int(deleted or 0)
+
+    def record_report(self, report: Report, origin: str) -> None:
+        """Keep the latest contract report of a read, for health views."""
+        values = _report_values(report, origin)
+        with self._connect() as conn:
+            table = METADATA.tables["feed_status"]
+            stmt = _upsert(self.engine, table, None, index=("feed",), update=tuple(values))
+            conn.execute(stmt, [{"feed": report.feed, "rows_written": 0, **values}])
+            conn.commit()
+
+    def feed_status(self) -> dict[str, dict[str, Any]]:
+        """Per feed: last write time, rows written, latest report."""
+        with self._connect() as conn:
+            rows = conn.execute(select(METADATA.tables["feed_status"])).mappings().all()
+        status = {}
+        for row in rows:
+            entry = dict(row)
+            entry["report"] = json.loads(entry["report"]) if entry["report"] else None
+            status[row["feed"]] = entry
+        return status
+
+    def _note_write(self, conn: Any, feed: str, written: int, report: Report, origin: str) -> None:
+        table = METADATA.tables["feed_status"]
+        now = datetime.now(timezone.utc)
+        values: dict[str, Any] = {"last_write_at": now}
+        if not report.ok:
+            values |= _report_values(report, origin)
+        stmt = _upsert(self.engine, table, None, index=("feed",), update=(*values, "rows_written"), add="rows_written")
+        conn.execute(stmt, [{"feed": feed, "rows_written": written, **values}])
+
+    def _connect(self) -> Any:
+        self.ensure_schema()
+        try:
+            return self.engine.connect()
+        except SQLAlchemyError as exc:
+            raise SourceError(f"{self.name}: database unreachable: {_short(exc)}") from exc
+
+    def describe(self) -> dict[str, Any]:
+        return {**super().describe(), "url": self.engine.url.render_as_string(hide_password=True)}
+
+
+# ---- helpers -------------------------------------------------------------------------
+
+
+def _engine(options: SqlOptions) -> Engine:
+    try:
+        url = make_url(options.url)
+    except ArgumentError as exc:
+        raise ValueError(f"not a database URL: {options.url!r}") from exc
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        _ensure_writable_dir(Path(url.database).expanduser().resolve().parent)
+    engine = create_engine(url, pool_pre_ping=options.pool_pre_ping, future=True)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def _ensure_writable_dir(path: Path) -> None:
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ValueError(f"data directory {path} cannot be created: {exc.strerror}") from exc
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise ValueError(f"data directory {path} is not writable")
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    # WAL lets the web workers read while the simulator writes.
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA busy_timeout=10000")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.close()
+
+
+def _upsert(
+    engine: Engine,
+    table: Table,
+    spec: Contract | None,
+    *,
+    index: tuple[str, ...] | None = None,
+    update: tuple[str, ...] | None = None,
+    add: str | None = None,
+) -> Any:
+    """INSERT … ON CONFLICT (key) DO UPDATE, for SQLite and PostgreSQL."""
+    if engine.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    elif engine.dialect.name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    else:
+        raise SourceError(f"sql kind supports sqlite and postgresql, not {engine.dialect.name}")
+    keys = index or (spec.key if spec else ())
+    cols = update if update is not None else tuple(c.name for c in table.columns if c.name not in keys)
+    stmt = insert(table)
+    sets = {c: stmt.excluded[c] for c in cols}
+    if add:
+        sets[add] = table.c[add] + stmt.excluded[add]
+    return stmt.on_conflict_do_update(index_elements=list(keys), set_=sets) if sets else stmt.on_conflict_do_nothing()
+
+
+def _records(frame: pd.DataFrame, spec: Contract) -> list[dict[str, Any]]:
+    data = frame.astype(object).where(frame.notna(), None)
+    for col in spec.columns:
+        if col.type == "time":
+            data[col.name] = [None if v is None else v.to_pydatetime() for v in data[col.name]]
+        elif col.type == "date":
+            data[col.name] = [v if v is None or isinstance(v, date) else pd.Timestamp(v).date() for v in data[col.name]]
+    return data.to_dict("records")  # type: ignore[return-value]
+
+
+def _report_values(report: Report, origin: str) -> dict[str, Any]:
+    return {
+        "report_at": datetime.now(timezone.utc),
+        "report_source": origin[:64],
+        "rejected": report.rejected,
+        "report": json.dumps(report.as_dict(), ensure_ascii=False),
+    }
+
+
+def _short(exc: Exception) -> str:
+    return str(exc).splitlines()[0][:300]

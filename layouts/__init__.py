@@ -1,0 +1,1 @@
+"""Pure functions from computed values to Dash components; no data access here."""

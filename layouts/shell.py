@@ -1,0 +1,64 @@
+"""The shell: header (name, clock, scene navigation, language), health strip, page."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from urllib.parse import quote
+
+import dash
+from dash import dcc, html
+
+from dashboard.i18n import t
+from dashboard.scenes import Scene
+from layouts import ids
+
+
+def shell(lang: str, scenes: Sequence[Scene], refresh_ms: int, path: str = "/") -> html.Div:
+    """The page frame every scene sits in."""
+    return html.Div(
+        className="shell",
+        lang=lang,
+        children=[
+            dcc.Location(id=ids.URL, refresh=False),
+            dcc.Interval(id=ids.CLOCK_TICK, interval=1000),
+            dcc.Interval(id=ids.REFRESH, interval=refresh_ms),
+            header(lang, scenes, path),
+            html.Div(id=ids.HEALTH_STRIP, className="health-strip", role="status"),
+            html.Main(dash.page_container, className="scene"),
+        ],
+    )
+
+
+def header(lang: str, scenes: Sequence[Scene], path: str) -> html.Header:
+    other = "en" if lang == "zh-CN" else "zh-CN"
+    return html.Header(
+        className="shell-header",
+        children=[
+            html.Div(
+                className="brand",
+                children=[
+                    html.H1(t("app.title", lang), className="brand-name"),
+                    html.Span(t("app.subtitle", lang), className="brand-sub"),
+                ],
+            ),
+            html.Nav(
+                className="scene-nav",
+                children=[
+                    dcc.Link(t(f"scene.{s.id}", lang), href=s.path, id=ids.nav(s.id), className="nav-link")
+                    for s in scenes
+                ],
+            ),
+            html.Div(
+                className="header-right",
+                children=[
+                    html.Time(id=ids.CLOCK, className="clock", children="----"),
+                    html.A(
+                        t("lang.switch", lang),
+                        id=ids.LANG_LINK,
+                        className="lang-switch",
+                        href=f"/lang/{other}?next={quote(path)}",
+                    ),
+                ],
+            ),
+        ],
+    )
