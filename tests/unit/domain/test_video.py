@@ -1,0 +1,216 @@
+"""Video KPIs (REFERENCE.md §5) and key-place coverage; distances are checked against geodesics (pyproj.Geod)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from pyproj import Geod
+
+from dashboard.domain.video import TARGETS, coverage, health, health_by
+
+GEOD = Geod(ellps="GRS80")  # CGCS2000 uses the GRS80-equivalent ellipsoid
+
+
+def cameras_frame() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "camera_id": ["c1", "c2", "c3", "c4", "c5"],
+            "lon": [117.45, 117.46, 117.47, 117.48, 117.49],
+            "lat": [35.07] * 5,
+            "system": ["xueliang", "tianwang", "xueliang", "xueliang", "tianwang"],
+            "hd": [True, False, False, False, True],
+            "networked": [True, True, True, True, False],
+            "status": ["online", "online", "offline", "fault", "online"],
+            "town_code": ["T1", "T1", "T2", "T2", None],
+            "village_code": ["V1", "V2", "V3", "V3", "V4"],
+        }
+    )
+
+
+def test_targets() -> None:
+    assert dict(TARGETS) == {
+        "coverage": 1.0,
+        "hd": 1.0,
+        "networking": 1.0,
+        "working_key_areas": 0.98,
+        "working_key_industries": 0.95,
+    }
+
+
+def test_health_counts_and_rates() -> None:
+    got = health(cameras_frame())
+    assert (got.total, got.online, got.offline, got.fault, got.networked, got.hd) == (5, 3, 1, 1, 4, 2)
+    assert got.working_rate == pytest.approx(0.6)
+    assert got.networking_rate == pytest.approx(0.8)
+    assert got.hd_share == pytest.approx(0.4)
+
+
+def test_health_of_no_cameras_has_no_rates() -> None:
+    got = health(cameras_frame().iloc[0:0])
+    assert got.total == 0
+    assert (got.working_rate, got.networking_rate, got.hd_share) == (None, None, None)
+
+
+def test_health_missing_flag_is_false() -> None:
+    frame = cameras_frame().astype({"hd": object})
+    frame.loc[0, "hd"] = None
+    assert health(frame).hd == 1
+
+
+def test_health_requires_columns() -> None:
+    with pytest.raises(ValueError, match="networked"):
+        health(cameras_frame().drop(columns="networked"))
+
+
+def test_health_by_town() -> None:
+    got = health_by(cameras_frame(), "town_code")
+    assert list(got.columns) == [
+        "town_code",
+        "total",
+        "online",
+        "offline",
+        "fault",
+        "networked",
+        "hd",
+        "working_rate",
+        "networking_rate",
+        "hd_share",
+    ]
+    assert got["town_code"].iloc[:2].tolist() == ["T1", "T2"]
+    assert pd.isna(got["town_code"].iloc[2])  # the camera without a town keeps its own row
+    assert got["total"].tolist() == [2, 2, 1]
+    assert got["online"].tolist() == [2, 0, 1]
+    assert got["working_rate"].tolist() == [1.0, 0.0, 1.0]
+    assert got["networking_rate"].tolist() == [1.0, 1.0, 0.0]
+    assert got["hd_share"].tolist() == [0.5, 0.0, 1.0]
+
+
+def test_health_by_village_and_bad_key() -> None:
+    got = health_by(cameras_frame(), "village_code")
+    assert got.set_index("village_code")["total"].to_dict() == {"V1": 1, "V2": 1, "V3": 2, "V4": 1}
+    with pytest.raises(ValueError, match="key"):
+        health_by(cameras_frame(), "system")
+    assert health_by(cameras_frame().iloc[0:0], "town_code").empty
+
+
+# ---- coverage -----------------------------------------------------------------------------------------------------
+
+
+def at(lon: float, lat: float, azimuth: float, metres: float) -> tuple[float, float]:
+    end_lon, end_lat, _ = GEOD.fwd(lon, lat, azimuth, metres)
+    return end_lon, end_lat
+
+
+def camera_rows(rows: list[tuple[str, tuple[float, float], str]]) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "camera_id": [r[0] for r in rows],
+            "lon": [r[1][0] for r in rows],
+            "lat": [r[1][1] for r in rows],
+            "status": [r[2] for r in rows],
+        }
+    )
+
+
+P1, P2, P3 = (117.45, 35.07), (117.50, 35.00), (117.60, 35.20)
+PLACES = pd.DataFrame(
+    {
+        "place_id": ["p1", "p2", "p3"],
+        "lon": [P1[0], P2[0], P3[0]],
+        "lat": [P1[1], P2[1], P3[1]],
+        "radius_m": [math.nan, 50.0, math.nan],
+    },
+    index=[7, 8, 9],
+)
+CAMERAS = camera_rows(
+    [
+        ("c0", at(*P1, 0, 10), "offline"),  # closest to p1 but not working
+        ("c1", at(*P1, 90, 80), "online"),
+        ("c2", at(*P2, 200, 60), "online"),
+        ("c3", at(*P3, 45, 5), "fault"),
+        ("c4", at(*P3, 300, 150), "online"),
+        ("c5", (math.nan, math.nan), "online"),  # no position: cannot cover anything
+    ]
+)
+
+
+def test_coverage_nearest_working_camera_and_radius_precedence() -> None:
+    got = coverage(PLACES, CAMERAS, radius_m=100)
+    assert list(got.columns) == ["place_id", "covered", "nearest_camera_id", "distance_m", "radius_m"]
+    assert got.index.tolist() == [7, 8, 9]
+    assert got["nearest_camera_id"].tolist() == ["c1", "c2", "c4"]
+    assert got["distance_m"].to_numpy() == pytest.approx([80, 60, 150], rel=1e-4)
+    assert got["radius_m"].tolist() == [100, 50, 100]  # p2's own 50 m wins over the argument
+    assert got["covered"].tolist() == [True, False, False]
+
+
+def test_coverage_radius_is_inclusive() -> None:
+    d = coverage(PLACES.iloc[[0]], CAMERAS, radius_m=1)["distance_m"].iloc[0]
+    assert bool(coverage(PLACES.iloc[[0]], CAMERAS, radius_m=d)["covered"].iloc[0]) is True
+    assert bool(coverage(PLACES.iloc[[0]], CAMERAS, radius_m=d - 0.01)["covered"].iloc[0]) is False
+
+
+def test_coverage_without_radius_column_uses_argument() -> None:
+    got = coverage(PLACES.drop(columns="radius_m"), CAMERAS, radius_m=200)
+    assert got["covered"].tolist() == [True, True, True]
+
+
+def test_coverage_without_working_cameras() -> None:
+    got = coverage(PLACES, CAMERAS.assign(status="offline"), radius_m=100)
+    assert got["covered"].tolist() == [False, False, False]
+    assert got["nearest_camera_id"].tolist() == [None, None, None]
+    assert got["distance_m"].isna().all()
+    assert coverage(PLACES, CAMERAS.iloc[0:0], radius_m=100)["distance_m"].isna().all()
+
+
+def test_coverage_of_no_places() -> None:
+    assert coverage(PLACES.iloc[0:0], CAMERAS, radius_m=100).empty
+
+
+@pytest.mark.parametrize(
+    ("places", "radius", "message"),
+    [
+        (PLACES, -1, "radius_m"),
+        (PLACES, math.nan, "radius_m"),
+        (PLACES.assign(radius_m=[-5.0, 50.0, math.nan]), 100, "radius_m"),
+        (PLACES.assign(lon=[P1[0], math.nan, P3[0]]), 100, "lon/lat"),
+        (PLACES.assign(lat=[P1[1], 95.0, P3[1]]), 100, "out of range"),
+        (PLACES.drop(columns="place_id"), 100, "place_id"),
+    ],
+)
+def test_coverage_validation(places: pd.DataFrame, radius: float, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        coverage(places, CAMERAS, radius_m=radius)
+
+
+def test_coverage_matches_brute_force_geodesics() -> None:
+    rng = np.random.default_rng(996)
+    n_cam, n_place = 1500, 200
+    cams = pd.DataFrame(
+        {
+            "camera_id": [f"c{i}" for i in range(n_cam)],
+            "lon": rng.uniform(117.23, 117.74, n_cam),
+            "lat": rng.uniform(34.90, 35.32, n_cam),
+            "status": rng.choice(["online", "offline", "fault"], n_cam, p=[0.8, 0.15, 0.05]),
+        }
+    )
+    places = pd.DataFrame(
+        {
+            "place_id": [f"p{i}" for i in range(n_place)],
+            "lon": rng.uniform(117.23, 117.74, n_place),
+            "lat": rng.uniform(34.90, 35.32, n_place),
+        }
+    )
+    got = coverage(places, cams, radius_m=500)
+    working = cams[cams["status"] == "online"]
+    for i, place in places.iterrows():
+        _, _, dist = GEOD.inv(
+            np.full(len(working), place["lon"]), np.full(len(working), place["lat"]), working["lon"], working["lat"]
+        )
+        best = int(np.argmin(dist))
+        assert got.at[i, "nearest_camera_id"] == working["camera_id"].iloc[best]
+        assert got.at[i, "distance_m"] == pytest.approx(dist[best], rel=2e-4)
+        assert bool(got.at[i, "covered"]) is bool(dist[best] <= 500)
