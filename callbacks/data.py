@@ -6,15 +6,13 @@ from typing import Any
 
 from dash import Dash, Input, Output
 
-from datasources import Sources
-from dashboard import health
 from dashboard.i18n import request_lang
-from dashboard.settings import Settings
+from dashboard.services import Services
 from layouts import ids
 from layouts.health import feed_table
 
 
-def register(app: Dash, sources: Sources, settings: Settings) -> None:
+def register(app: Dash, services: Services) -> None:
     @app.callback(Output(ids.DATA_TABLE, "children"), Input(ids.REFRESH, "n_intervals"))
     def refresh_table(_n: int | None) -> Any:
-        return feed_table(health.collect(sources, settings), request_lang(settings.language))
+        return feed_table(services.health(), request_lang(services.settings.language))

@@ -1,4 +1,4 @@
-"""Shell wiring: clock (client side), active navigation, health strip."""
+"""Shell wiring: clock and navigation (client side), health strip (server)."""
 
 from __future__ import annotations
 
@@ -6,15 +6,13 @@ from typing import Any
 
 from dash import ALL, ClientsideFunction, Dash, Input, Output, State
 
-from datasources import Sources
-from dashboard import health
 from dashboard.i18n import request_lang
-from dashboard.settings import Settings
+from dashboard.services import Services
 from layouts import ids
 from layouts.health import strip
 
 
-def register(app: Dash, sources: Sources, settings: Settings) -> None:
+def register(app: Dash, services: Services) -> None:
     app.clientside_callback(
         ClientsideFunction("shanting", "clock"),
         Output(ids.CLOCK, "children"),
@@ -22,11 +20,10 @@ def register(app: Dash, sources: Sources, settings: Settings) -> None:
     )
     app.clientside_callback(
         ClientsideFunction("shanting", "activeNav"),
-        Output(ids.nav(ALL), "className"),  # type: ignore[arg-type]
+        Output(ids.nav(ALL), "className"),
         Input(ids.URL, "pathname"),
-        State(ids.nav(ALL), "href"),  # type: ignore[arg-type]
+        State(ids.nav(ALL), "href"),
     )
-
     app.clientside_callback(
         ClientsideFunction("shanting", "langHref"),
         Output(ids.LANG_LINK, "href"),
@@ -36,4 +33,4 @@ def register(app: Dash, sources: Sources, settings: Settings) -> None:
 
     @app.callback(Output(ids.HEALTH_STRIP, "children"), Input(ids.REFRESH, "n_intervals"))
     def refresh_health(_n: int | None) -> Any:
-        return strip(health.collect(sources, settings), request_lang(settings.language))
+        return strip(services.health(), request_lang(services.settings.language))

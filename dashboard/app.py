@@ -15,12 +15,13 @@ from dash import Dash, html
 
 from callbacks import data as data_callbacks
 from callbacks import shell as shell_callbacks
-from datasources import Sources
 from dashboard import routes
 from dashboard.i18n import request_lang, t
 from dashboard.scenes import SCENES, Scene
+from dashboard.services import Services
 from dashboard.settings import Settings, load_settings
 from dashboard.sources import build_sources
+from datasources import Sources
 from layouts.data_page import data_page
 from layouts.placeholder import not_found, under_construction
 from layouts.shell import shell
@@ -47,10 +48,10 @@ def create_app(settings: Settings | None = None, *, sources: Sources | None = No
     refresh_ms = int(settings.refresh_s * 1000)
     app.layout = partial(_layout, settings, refresh_ms)
     app.validation_layout = html.Div([shell(settings.language, SCENES, refresh_ms), data_page(settings.language)])
-    shell_callbacks.register(app, sources, settings)
-    data_callbacks.register(app, sources, settings)
-    routes.register(app.server, sources, settings)
-    app.server.config["SHANTING_SOURCES"] = sources
+    services = Services.create(app.server, settings, sources)
+    shell_callbacks.register(app, services)
+    data_callbacks.register(app, services)
+    routes.register(app.server, services)
     return app
 
 

@@ -23,8 +23,10 @@ log = logging.getLogger("dashboard")
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO if not args.quiet else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if not args.quiet else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
     from dashboard.settings import ConfigError
 
     try:
@@ -157,9 +159,11 @@ def _serve(args: argparse.Namespace) -> int:
         simulation.tick(store, district, now_utc(), backfill)  # close the gap before serving
         threading.Thread(
             target=simulation.run,
-            kwargs=dict(store=store, district=district, interval_s=settings.simulator.interval_s,
-                        backfill=backfill, stop=stop),
-            name="simulator", daemon=True,
+            kwargs=dict(
+                store=store, district=district, interval_s=settings.simulator.interval_s, backfill=backfill, stop=stop
+            ),
+            name="simulator",
+            daemon=True,
         ).start()
     app = create_app(settings, sources=sources)
     _print_urls(settings)

@@ -13,10 +13,10 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from datasources import SourceError, Sources
-from datasources.contracts import CONTRACTS
 from dashboard.settings import Settings
 from dashboard.timeutil import now_utc
+from datasources import SourceError, Sources
+from datasources.contracts import CONTRACTS
 
 State = Literal["fresh", "stale", "failing", "empty", "static"]
 #: Worst first: a domain chip shows the worst state of its feeds.
@@ -116,28 +116,31 @@ def _store_status(sources: Sources) -> dict[str, dict[str, Any]]:
 def _feed(
     feed: str, sources: Sources, src: SourceHealth, status: Mapping[str, Any], settings: Settings, now: datetime
 ) -> FeedHealth:
+    """Probe one feed: read its freshness window through the contract check."""
     spec = CONTRACTS[feed]
     limit = freshness_limit(feed, settings)
-    report = status.get("report")
-    rejected = int(status.get("rejected") or 0)
-    base = dict(feed=feed, domain=spec.domain, source=src.name, rejected=rejected, report=report,
-                max_age_s=limit.total_seconds() if limit else None)
+    base: dict[str, Any] = dict(
+        feed=feed, domain=spec.domain, source=src.name, max_age_s=limit.total_seconds() if limit else None
+    )
     if not src.ok:
-        return FeedHealth(state="failing", last_update=None, age_s=None, problem=src.error, **base)  # type: ignore[arg-type]
+        return FeedHealth(state="failing", last_update=None, age_s=None, problem=src.error, **base)
     try:
-        latest = sources.route(feed).latest(feed) if spec.time else None
-    except Exception as exc:
-        return FeedHealth(state="failing", last_update=None, age_s=None, problem=str(exc)[:300], **base)  # type: ignore[arg-type]
-    last = latest or status.get("last_write_at")
-    # Reference data outside the store (e.g. the synthetic kind) is always there.
-    written = bool(status.get("rows_written")) or latest is not None or src.name != settings.store
-    state = classify(latest if spec.time else last, limit, now, written)
-    if report and report.get("errors"):
-        state, problem = "failing", "; ".join(report["errors"])
-    else:
-        problem = None
+        probe = sources.read(feed, start=now - limit if limit else None, end=now)
+        latest = probe.produced_at or (sources.route(feed).latest(feed) if spec.time else None)
+    except Exception as exc:  # the feed fails, the snapshot does not
+        return FeedHealth(state="failing", last_update=None, age_s=None, problem=str(exc)[:300], **base)
+    report = probe.report
+    last = latest if spec.time else status.get("last_write_at")
+    has_rows = report.rows_in > 0 or latest is not None
+    state = classify(latest if spec.time else last, limit, now, has_rows)
+    problem = None
+    if report.errors:
+        state, problem = "failing", "; ".join(report.errors)
     age = (now - last).total_seconds() if last else None
-    return FeedHealth(state=state, last_update=last, age_s=age, problem=problem, **base)  # type: ignore[arg-type]
+    return FeedHealth(
+        state=state, last_update=last, age_s=age, problem=problem, rejected=report.rejected,
+        report=report.as_dict() if not report.ok else status.get("report"), **base,
+    )
 
 
 def _feed_json(f: FeedHealth) -> dict[str, Any]:

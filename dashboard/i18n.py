@@ -39,7 +39,8 @@ TEXT: Mapping[str, tuple[str, str]] = {
     "data.rejected": ("拒收行数", "Rejected rows"),
     "data.note": (
         "各部门按数据契约（FEEDS.md）报送；不符合契约的行被拒收并记录原因，不进入大屏。",
-        "Departments deliver to the feed contracts (FEEDS.md); rows that break a contract are rejected with a reason and never reach the screens.",
+        "Departments deliver to the feed contracts (FEEDS.md); rows that break a contract "
+        "are rejected with a reason and never reach the screens.",
     ),
     "domain.geo": ("基础地理", "Geography"),
     "domain.transport": ("交通", "Transport"),

@@ -4,18 +4,16 @@ from __future__ import annotations
 
 from flask import Flask, Response, jsonify, redirect, request
 
-from datasources import Sources
-from dashboard import health
 from dashboard.i18n import COOKIE, LANGUAGES
-from dashboard.settings import Settings
+from dashboard.services import Services
 
 ONE_YEAR = 365 * 24 * 3600
 
 
-def register(server: Flask, sources: Sources, settings: Settings) -> None:
+def register(server: Flask, services: Services) -> None:
     @server.get("/healthz")
     def healthz() -> tuple[Response, int]:
-        snapshot = health.collect(sources, settings)
+        snapshot = services.health()
         return jsonify(snapshot.as_json()), 200 if snapshot.store_ok else 503
 
     @server.get("/lang/<code>")

@@ -63,9 +63,7 @@ class SourceSettings(Section):
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(
-        env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="forbid", frozen=True
-    )
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="forbid", frozen=True)
 
     data_dir: Path = Field(Path("data"), description="where the embedded store lives")
     store_url: str | None = Field(None, description="SQLAlchemy URL of the store; default SQLite in data_dir")

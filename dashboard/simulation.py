@@ -15,13 +15,13 @@ import logging
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from tqdm import tqdm
 
+from dashboard.timeutil import now_utc
 from datasources.base import WritableSource
 from datasources.synthetic import SyntheticDistrict
-from dashboard.timeutil import now_utc
 
 log = logging.getLogger(__name__)
 H = timedelta(hours=1)
@@ -42,7 +42,7 @@ HISTORY: dict[str, tuple[tuple[timedelta | None, timedelta | None], ...]] = {
     "rating_tasks": ((None, None),),
 }
 #: Quarterly rating values reach back to the start of the 3890.2 programme.
-RATING_SINCE = datetime(2021, 1, 1, tzinfo=timezone.utc)
+RATING_SINCE = datetime(2021, 1, 1, tzinfo=UTC)
 #: High-rate feeds are pruned so the embedded store stays small.
 RETENTION: dict[str, timedelta] = {"bus_positions": 6 * H}
 
@@ -81,7 +81,11 @@ def is_seeded(store: WritableSource) -> bool:
 
 
 def seed(
-    store: WritableSource, district: SyntheticDistrict, *, days: int, end: datetime | None = None,
+    store: WritableSource,
+    district: SyntheticDistrict,
+    *,
+    days: int,
+    end: datetime | None = None,
     progress: bool = True,
 ) -> dict[str, int]:
     """Write the district and its history; returns rows written per feed."""
@@ -139,8 +143,13 @@ def _camera_changes(store: WritableSource, district: SyntheticDistrict, now: dat
 
 
 def run(
-    store: WritableSource, district: SyntheticDistrict, *, interval_s: float, backfill: timedelta,
-    stop: threading.Event, clock: Callable[[], datetime] = now_utc,
+    store: WritableSource,
+    district: SyntheticDistrict,
+    *,
+    interval_s: float,
+    backfill: timedelta,
+    stop: threading.Event,
+    clock: Callable[[], datetime] = now_utc,
 ) -> None:
     """The live loop: one tick every ``interval_s`` until ``stop`` is set.
 

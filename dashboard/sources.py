@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from datasources import Sources, create_source
 from dashboard.settings import ConfigError, Settings
+from datasources import Sources, create_source
 
 
 def build_sources(settings: Settings) -> Sources:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import logging
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 from difflib import get_close_matches
@@ -12,6 +13,9 @@ from pydantic import ValidationError
 
 from datasources.base import BaseSource, Datasource, FeedFrame, SourceError, WritableSource
 from datasources.contracts import FEEDS, contract
+from datasources.validation import Report
+
+log = logging.getLogger(__name__)
 
 _KINDS: dict[str, type[BaseSource]] = {}
 #: Modules holding the built-in kinds; importing one registers it.
@@ -54,7 +58,9 @@ def kind_class(kind: str) -> type[BaseSource]:
     except KeyError:
         hint = get_close_matches(kind, _KINDS, n=1)
         did = f" (did you mean {hint[0]!r}?)" if hint else ""
-        raise UnknownKindError(f"unknown datasource kind {kind!r}{did}; known kinds: {', '.join(known_kinds())}") from None
+        raise UnknownKindError(
+            f"unknown datasource kind {kind!r}{did}; known kinds: {', '.join(known_kinds())}"
+        ) from None
 
 
 def create_source(name: str, kind: str, options: Mapping[str, Any], **context: Any) -> BaseSource:
@@ -111,8 +117,18 @@ class Sources:
         """
         source = self.route(feed)
         try:
-            return source.read(feed, start=start, end=end)
+            got = source.read(feed, start=start, end=end)
         except SourceError:
             raise
         except Exception as exc:  # a broken source must not take the page down
             raise SourceError(f"{source.name}: {type(exc).__name__}: {exc}") from exc
+        if not got.report.ok:
+            self._record(got.report, source.name)
+        return got
+
+    def _record(self, report: Report, source_name: str) -> None:
+        """Keep the report where health views find it; never fail the read for it."""
+        try:
+            self.store.record_report(report, origin=f"read:{source_name}")  # type: ignore[attr-defined]
+        except Exception:
+            log.warning("could not record contract report: %s", report.summary(), exc_info=True)

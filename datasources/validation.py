@@ -19,7 +19,7 @@ import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -28,7 +28,7 @@ import shapely
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
-from datasources.contracts import DISTRICT_BBOX, BBOX_MARGIN_DEG, Column, Contract, contract
+from datasources.contracts import BBOX_MARGIN_DEG, DISTRICT_BBOX, Column, Contract, contract
 
 #: Readings may be stamped a little ahead of the server clock (skew); beyond
 #: this they are in the future and rejected.
@@ -92,9 +92,7 @@ class Validated:
     report: Report
 
 
-def validate(
-    feed: str | Contract, frame: pd.DataFrame, *, now: datetime | None = None
-) -> Validated:
+def validate(feed: str | Contract, frame: pd.DataFrame, *, now: datetime | None = None) -> Validated:
     """Check ``frame`` against the feed's contract.
 
     Returns the rows that pass, with the contract's columns in order and
@@ -109,7 +107,7 @@ def validate(
         report.rejected = len(frame)
         return Validated(empty_frame(spec), report)
 
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     data = frame.reset_index(drop=True)
     bad = np.zeros(len(data), dtype=bool)
     rejections: list[Rejection] = []
@@ -171,8 +169,14 @@ def _check_str(col: Column, raw: pd.Series, missing: np.ndarray, now: datetime) 
     text = raw.astype("string").str.strip()
     present = ~missing
     problems: Problems = [
-        ("contains control characters", present & text.str.contains(_CONTROL, regex=True).fillna(False).to_numpy(dtype=bool)),
-        (f"longer than {col.max_length} characters", present & (text.str.len() > col.max_length).fillna(False).to_numpy(dtype=bool)),
+        (
+            "contains control characters",
+            present & text.str.contains(_CONTROL, regex=True).fillna(False).to_numpy(dtype=bool),
+        ),
+        (
+            f"longer than {col.max_length} characters",
+            present & (text.str.len() > col.max_length).fillna(False).to_numpy(dtype=bool),
+        ),
     ]
     if col.pattern:
         ok = text.str.fullmatch(col.pattern).fillna(False).to_numpy(dtype=bool)
@@ -216,7 +220,11 @@ def _check_int(col: Column, raw: pd.Series, missing: np.ndarray, now: datetime) 
     num, not_number, infinite = _numbers(raw, missing)
     finite = num.where(~np.isinf(num.to_numpy()))
     fractional = (finite.notna() & (finite != finite.round())).to_numpy()
-    problems: Problems = [("not a number", not_number), ("not a finite number", infinite), ("not a whole number", fractional)]
+    problems: Problems = [
+        ("not a number", not_number),
+        ("not a finite number", infinite),
+        ("not a whole number", fractional),
+    ]
     return finite, problems + _bounds(col, finite)
 
 
@@ -402,4 +410,4 @@ def merge_reports(reports: Iterable[Report], feed: str) -> Report:
     return total
 
 
-__all__: Sequence[str] = ("Rejection", "Report", "Validated", "validate", "empty_frame", "merge_reports")
+__all__: Sequence[str] = ("Rejection", "Report", "Validated", "empty_frame", "merge_reports", "validate")

@@ -58,7 +58,16 @@ def _title(feed: str, lang: str) -> str:
 
 def feed_table(snapshot: Snapshot, lang: str) -> html.Table:
     """Every feed with its source, state, newest data time, limit and rejections."""
-    head = ["data.feed", "data.domain", "data.source", "data.state", "data.last", "data.age", "data.limit", "data.rejected"]
+    head = [
+        "data.feed",
+        "data.domain",
+        "data.source",
+        "data.state",
+        "data.last",
+        "data.age",
+        "data.limit",
+        "data.rejected",
+    ]
     rows = [
         html.Tr(
             className=f"row-{f.state}",
@@ -67,7 +76,9 @@ def feed_table(snapshot: Snapshot, lang: str) -> html.Table:
                 html.Td([html.Span(_title(f.feed, lang)), html.Code(f.feed, className="feed-code")]),
                 html.Td(t(f"domain.{f.domain}", lang)),
                 html.Td(f.source),
-                html.Td(html.Span(t(f"health.{f.state}", lang), className=f"badge state-{f.state}", title=f.problem or "")),
+                html.Td(
+                    html.Span(t(f"health.{f.state}", lang), className=f"badge state-{f.state}", title=f.problem or "")
+                ),
                 html.Td(fmt(f.last_update)),
                 html.Td(fmt_age(f.age_s, lang)),
                 html.Td(fmt_age_limit(f.max_age_s, lang)),

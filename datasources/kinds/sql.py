@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Collection, Mapping
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,6 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import (
     BigInteger,
     Boolean,
-    Column as SaColumn,
     Date,
     DateTime,
     Engine,
@@ -41,6 +40,9 @@ from sqlalchemy import (
     func,
     select,
     text,
+)
+from sqlalchemy import (
+    Column as SaColumn,
 )
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
@@ -71,7 +73,7 @@ class UtcDateTime(TypeDecorator[datetime]):
     def process_result_value(self, value: Any, dialect: Any) -> datetime | None:
         if value is None:
             return None
-        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 class GeoJsonText(TypeDecorator[str]):
@@ -114,7 +116,8 @@ def build_metadata() -> MetaData:
         ]
         Table(spec.name, meta, *cols)
     Table(
-        "feed_status", meta,
+        "feed_status",
+        meta,
         SaColumn("feed", String(64), primary_key=True),
         SaColumn("last_write_at", UtcDateTime),
         SaColumn("rows_written", BigInteger, nullable=False, default=0),
@@ -203,7 +206,9 @@ class SqlSource(BaseSource):
 
     # ---- store -----------------------------------------------------------------
 
-    def write(self, feed: str, frame: pd.DataFrame, *, now: datetime | None = None, origin: str = "write") -> WriteResult:
+    def write(
+        self, feed: str, frame: pd.DataFrame, *, now: datetime | None = None, origin: str = "write"
+    ) -> WriteResult:
         """Validate and upsert ``frame``; bad rows are reported, never stored."""
         self._require(feed)
         checked = validate(feed, frame, now=now)
@@ -255,7 +260,7 @@ class SqlSource(BaseSource):
 
     def _note_write(self, conn: Any, feed: str, written: int, report: Report, origin: str) -> None:
         table = METADATA.tables["feed_status"]
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         values: dict[str, Any] = {"last_write_at": now}
         if not report.ok:
             values |= _report_values(report, origin)
@@ -344,7 +349,7 @@ def _records(frame: pd.DataFrame, spec: Contract) -> list[dict[str, Any]]:
 
 def _report_values(report: Report, origin: str) -> dict[str, Any]:
     return {
-        "report_at": datetime.now(timezone.utc),
+        "report_at": datetime.now(UTC),
         "report_source": origin[:64],
         "rejected": report.rejected,
         "report": json.dumps(report.as_dict(), ensure_ascii=False),

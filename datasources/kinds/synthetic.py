@@ -8,7 +8,7 @@ seeds the store from it and keeps writing (see ``dashboard.simulation``).
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 import pandas as pd
@@ -39,7 +39,7 @@ class SyntheticSource(BaseSource):
     def __init__(self, name: str, options: SyntheticOptions, clock: Callable[[], datetime] | None = None) -> None:  # type: ignore[override]
         super().__init__(name, options)
         self.district = SyntheticDistrict(seed=options.seed, scale=options.scale)
-        self._clock = clock or (lambda: datetime.now(timezone.utc))
+        self._clock = clock or (lambda: datetime.now(UTC))
 
     def feeds(self) -> Collection[str]:
         # events come from rules (an empty feed here), everything else is simulated.
@@ -67,6 +67,6 @@ class SyntheticSource(BaseSource):
             return now
         if spec.max_age is not None:
             step = self.district.cadence(feed)
-            return now - (now - datetime(1970, 1, 1, tzinfo=timezone.utc)) % step
+            return now - (now - datetime(1970, 1, 1, tzinfo=UTC)) % step
         rows = self.district.series(feed, now - _LOOKBACK, now)
         return rows[spec.time].max().to_pydatetime() if len(rows) else None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import numpy as np
 import pandas as pd
@@ -12,15 +12,24 @@ from shapely.geometry import LineString, Point, Polygon
 from datasources.contracts import CONTRACTS, FEEDS, contract
 from datasources.validation import empty_frame, validate
 
-NOW = datetime(2026, 11, 29, 4, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 29, 4, 0, tzinfo=UTC)
 GOOD_READING = {
-    "station_id": "air-01", "ts": "2026-11-29T11:00:00+08:00", "pm25": 35.0, "pm10": 60.0, "so2": 8.0,
-    "no2": 30.0, "o3": 50.0, "co": 0.6, "averaging": "1h",
+    "station_id": "air-01",
+    "ts": "2026-11-29T11:00:00+08:00",
+    "pm25": 35.0,
+    "pm10": 60.0,
+    "so2": 8.0,
+    "no2": 30.0,
+    "o3": 50.0,
+    "co": 0.6,
+    "averaging": "1h",
 }
 
 
 def readings(*overrides: dict) -> pd.DataFrame:
-    return pd.DataFrame([{**GOOD_READING, "ts": f"2026-11-29T{i:02d}:00:00+08:00", **o} for i, o in enumerate(overrides)])
+    return pd.DataFrame(
+        [{**GOOD_READING, "ts": f"2026-11-29T{i:02d}:00:00+08:00", **o} for i, o in enumerate(overrides)]
+    )
 
 
 def reasons(result) -> list[tuple[int, str, str]]:
@@ -55,17 +64,32 @@ def test_clean_rows_pass_with_normalised_types() -> None:
 def test_each_bad_value_is_rejected_with_its_row_and_reason(override: dict, column: str, reason: str) -> None:
     result = validate("air_readings", readings({}, override, {}), now=NOW)
     assert result.report.rejected == 1 and result.report.rows_ok == 2
-    (row, col, why), = reasons(result)
+    ((row, col, why),) = reasons(result)
     assert (row, col) == (1, column) and reason in why
 
 
 def test_missing_optional_pollutant_is_allowed_but_nan_in_required_is_not() -> None:
     frame = readings({}).drop(columns=["o3"])
     assert validate("air_readings", frame, now=NOW).report.ok
-    bad = validate("bus_positions", pd.DataFrame([{
-        "vehicle_id": "v1", "ts": "2026-11-29T10:00:00+08:00", "line_id": "L1", "lon": 117.45, "lat": 35.07,
-        "speed_kmh": np.nan, "on_board": 10, "capacity": 60, "delay_s": 0,
-    }]), now=NOW)
+    bad = validate(
+        "bus_positions",
+        pd.DataFrame(
+            [
+                {
+                    "vehicle_id": "v1",
+                    "ts": "2026-11-29T10:00:00+08:00",
+                    "line_id": "L1",
+                    "lon": 117.45,
+                    "lat": 35.07,
+                    "speed_kmh": np.nan,
+                    "on_board": 10,
+                    "capacity": 60,
+                    "delay_s": 0,
+                }
+            ]
+        ),
+        now=NOW,
+    )
     assert reasons(bad) == [(0, "speed_kmh", "required value is missing")]
 
 
@@ -97,7 +121,9 @@ def test_coordinates_outside_the_district_are_rejected(lon: float, lat: float) -
 
 
 def test_times_from_other_offsets_and_datetime_objects_are_normalised_to_utc() -> None:
-    frame = readings({"ts": datetime(2026, 11, 29, 1, tzinfo=timezone(timedelta(hours=8)))}, {"ts": "2026-11-28T18:00Z"})
+    frame = readings(
+        {"ts": datetime(2026, 11, 29, 1, tzinfo=timezone(timedelta(hours=8)))}, {"ts": "2026-11-28T18:00Z"}
+    )
     result = validate("air_readings", frame, now=NOW)
     assert result.report.ok
     assert result.frame["ts"].tolist() == [pd.Timestamp("2026-11-28T17:00Z"), pd.Timestamp("2026-11-28T18:00Z")]
@@ -107,14 +133,32 @@ def test_times_from_other_offsets_and_datetime_objects_are_normalised_to_utc() -
 
 def test_integers_and_booleans_are_strict() -> None:
     base = {"lot_id": "p1", "ts": "2026-11-29T10:00:00+08:00"}
-    frame = pd.DataFrame([{**base, "occupied": 1.5}, {**base, "lot_id": "p2", "occupied": True}, {**base, "lot_id": "p3", "occupied": "7"}])
+    frame = pd.DataFrame(
+        [
+            {**base, "occupied": 1.5},
+            {**base, "lot_id": "p2", "occupied": True},
+            {**base, "lot_id": "p3", "occupied": "7"},
+        ]
+    )
     result = validate("parking_occupancy", frame, now=NOW)
     assert [(r, why) for r, _, why in reasons(result)] == [(0, "not a whole number"), (1, "not a number")]
     assert result.frame["occupied"].tolist() == [7]
-    cams = pd.DataFrame([{
-        "camera_id": "c1", "lon": 117.45, "lat": 35.07, "system": "xueliang", "hd": "maybe", "networked": "yes",
-        "status": "online", "town_code": "370406001", "village_code": "370406001001", "status_since": "2026-11-29T08:00+08:00",
-    }])
+    cams = pd.DataFrame(
+        [
+            {
+                "camera_id": "c1",
+                "lon": 117.45,
+                "lat": 35.07,
+                "system": "xueliang",
+                "hd": "maybe",
+                "networked": "yes",
+                "status": "online",
+                "town_code": "370406001",
+                "village_code": "370406001001",
+                "status_since": "2026-11-29T08:00+08:00",
+            }
+        ]
+    )
     assert reasons(validate("cameras", cams, now=NOW)) == [(0, "hd", "not a boolean (true/false)")]
 
 
@@ -122,23 +166,51 @@ def test_geometries_accept_geojson_and_wkt_and_reject_garbage() -> None:
     square = Polygon([(117.40, 35.05), (117.45, 35.05), (117.45, 35.10), (117.40, 35.10)])
     rows = [
         {"town_code": "370406001", "name": "甲", "geometry": square.wkt, "approximate": True},
-        {"town_code": "370406002", "name": "乙", "geometry": '{"type": "Polygon", "coordinates": [[[117.4, 35.0], [117.5, 35.0], [117.5, 35.1], [117.4, 35.0]]]}', "approximate": "false"},
+        {
+            "town_code": "370406002",
+            "name": "乙",
+            "geometry": '{"type": "Polygon", "coordinates": '
+            "[[[117.4, 35.0], [117.5, 35.0], [117.5, 35.1], [117.4, 35.0]]]}",
+            "approximate": "false",
+        },
         {"town_code": "370406003", "name": "丙", "geometry": "{not json", "approximate": True},
-        {"town_code": "370406004", "name": "丁", "geometry": LineString([(117.4, 35.0), (117.5, 35.1)]), "approximate": True},
+        {
+            "town_code": "370406004",
+            "name": "丁",
+            "geometry": LineString([(117.4, 35.0), (117.5, 35.1)]),
+            "approximate": True,
+        },
         {"town_code": "370406005", "name": "戊", "geometry": Polygon([(0, 0), (1, 0), (1, 1)]), "approximate": True},
-        {"town_code": "370406006", "name": "己", "geometry": Polygon([(117.4, 35.0), (117.5, 35.1), (117.5, 35.0), (117.4, 35.1)]), "approximate": True},
+        {
+            "town_code": "370406006",
+            "name": "己",
+            "geometry": Polygon([(117.4, 35.0), (117.5, 35.1), (117.5, 35.0), (117.4, 35.1)]),
+            "approximate": True,
+        },
     ]
     result = validate("towns", pd.DataFrame(rows), now=NOW)
     assert result.report.rows_ok == 2
     assert [(r, why.split(" (")[0]) for r, _, why in reasons(result)] == [
-        (2, "not a geometry"), (3, "not a Polygon/MultiPolygon"),
-        (4, "geometry outside the district"), (5, "empty or self-intersecting geometry"),
+        (2, "not a geometry"),
+        (3, "not a Polygon/MultiPolygon"),
+        (4, "geometry outside the district"),
+        (5, "empty or self-intersecting geometry"),
     ]
     assert isinstance(result.frame["geometry"].iloc[0], Polygon)
 
 
 def test_html_in_names_is_kept_as_text_for_the_page_to_escape() -> None:
-    frame = pd.DataFrame([{"station_id": "a1", "name": "<script>alert(1)</script>", "lon": 117.45, "lat": 35.07, "town_code": "370406001"}])
+    frame = pd.DataFrame(
+        [
+            {
+                "station_id": "a1",
+                "name": "<script>alert(1)</script>",
+                "lon": 117.45,
+                "lat": 35.07,
+                "town_code": "370406001",
+            }
+        ]
+    )
     result = validate("air_stations", frame, now=NOW)
     assert result.report.ok and result.frame["name"].iloc[0] == "<script>alert(1)</script>"
 

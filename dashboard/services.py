@@ -1,0 +1,36 @@
+"""What callbacks and routes share: settings, sources, and a cache of snapshots.
+
+Computed snapshots (health now; KPIs later) are memoised in the cache for one
+refresh interval, so many screens polling at once cost one computation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Flask
+from flask_caching import Cache
+
+from datasources import Sources
+from dashboard import health
+from dashboard.settings import Settings
+
+
+@dataclass(frozen=True)
+class Services:
+    settings: Settings
+    sources: Sources
+    cache: Cache
+
+    @classmethod
+    def create(cls, server: Flask, settings: Settings, sources: Sources) -> Services:
+        cache = Cache(server, config={"CACHE_TYPE": "SimpleCache", "CACHE_DEFAULT_TIMEOUT": settings.refresh_s})
+        return cls(settings, sources, cache)
+
+    def health(self) -> health.Snapshot:
+        """The health snapshot, computed at most once per refresh interval."""
+        snapshot = self.cache.get("health")
+        if snapshot is None:
+            snapshot = health.collect(self.sources, self.settings)
+            self.cache.set("health", snapshot, timeout=self.settings.refresh_s)
+        return snapshot

@@ -1,0 +1,76 @@
+"""Shared fixtures: a fresh settings/store per test, a seeded district per session,
+and headless Chromium for dash.testing that makes no outside calls."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from selenium.webdriver.chrome.options import Options
+
+from dashboard.settings import Settings, load_settings
+
+#: A fixed "now" for tests that need one: the district as of this instant.
+NOW = datetime(2026, 11, 29, 4, 0, tzinfo=UTC)  # 12:00 Asia/Shanghai, a Sunday
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+def pytest_setup_options() -> Options:
+    """Chrome options for dash_duo: headless Debian Chromium, no network but loopback."""
+    options = Options()
+    options.binary_location = CHROMIUM
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--window-size=1920,1080",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-quic",
+        "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE localhost , EXCLUDE 127.0.0.1",
+    ):
+        options.add_argument(arg)
+    return options
+
+
+@pytest.fixture
+def make_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """Settings on a private SQLite store in tmp_path, plus any overrides."""
+    for key in list(os.environ):
+        if key.startswith("SHANTING_"):
+            monkeypatch.delenv(key)
+
+    def make(**overrides: object) -> Settings:
+        return load_settings(None, data_dir=tmp_path, **overrides)
+
+    monkeypatch.chdir(tmp_path)  # no stray ./shanting.toml is picked up
+    return make
+
+
+@pytest.fixture(scope="session")
+def seeded_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A SQLite store seeded once per session with 3 days of history up to NOW."""
+    from dashboard import simulation
+    from datasources.kinds.sql import SqlOptions, SqlSource
+    from datasources.synthetic import SyntheticDistrict
+
+    path = tmp_path_factory.mktemp("seeded") / "shanting.db"
+    store = SqlSource("store", SqlOptions(url=f"sqlite:///{path}"))
+    simulation.seed(store, SyntheticDistrict(), days=3, end=NOW, progress=False)
+    store.engine.dispose()
+    yield path
+
+
+@pytest.fixture
+def seeded_copy(seeded_db: Path, tmp_path: Path) -> Path:
+    """A private copy of the seeded store that a test may change."""
+    target = tmp_path / "shanting.db"
+    shutil.copy(seeded_db, target)
+    return target

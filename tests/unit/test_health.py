@@ -1,0 +1,82 @@
+"""Freshness classification and the health snapshot over real sources."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from dashboard import health
+from dashboard.settings import Settings
+from dashboard.sources import build_sources
+from tests.conftest import NOW
+
+
+@pytest.mark.parametrize(
+    ("age", "limit", "rows", "state"),
+    [
+        (timedelta(minutes=1), timedelta(minutes=2), True, "fresh"),
+        (timedelta(minutes=3), timedelta(minutes=2), True, "stale"),
+        (None, timedelta(minutes=2), False, "empty"),
+        (None, None, True, "static"),
+        (None, None, False, "empty"),
+    ],
+)
+def test_classify(age, limit, rows, state) -> None:  # type: ignore[no-untyped-def]
+    last = NOW - age if age is not None else None
+    assert health.classify(last, limit, NOW, rows) == state
+
+
+def test_worst_state_wins() -> None:
+    assert health.worst(["fresh", "stale", "static"]) == "stale"
+    assert health.worst(["fresh", "failing", "stale"]) == "failing"
+
+
+def settings_on(db: Path, make_settings, **extra) -> Settings:  # type: ignore[no-untyped-def]
+    return make_settings(store_url=f"sqlite:///{db}", **extra)
+
+
+def test_seeded_store_is_fresh_at_its_time(seeded_copy: Path, make_settings) -> None:  # type: ignore[no-untyped-def]
+    settings = settings_on(seeded_copy, make_settings)
+    snap = health.collect(build_sources(settings), settings, now=NOW)
+    states = {f.feed: f.state for f in snap.feeds}
+    assert snap.store_ok
+    assert states["air_readings"] == "fresh" and states["towns"] == "static"
+    assert states["events"] == "empty"
+    assert {s for f, s in states.items() if f != "events"} <= {"fresh", "static"}
+
+
+def test_later_the_same_store_is_stale(seeded_copy: Path, make_settings) -> None:  # type: ignore[no-untyped-def]
+    settings = settings_on(seeded_copy, make_settings)
+    snap = health.collect(build_sources(settings), settings, now=NOW + timedelta(hours=3))
+    assert {f.feed: f.state for f in snap.feeds}["bus_positions"] == "stale"
+
+
+def test_freshness_override_from_settings(seeded_copy: Path, make_settings) -> None:  # type: ignore[no-untyped-def]
+    settings = settings_on(seeded_copy, make_settings, freshness_s={"bus_positions": 4 * 3600})
+    snap = health.collect(build_sources(settings), settings, now=NOW + timedelta(hours=3))
+    assert {f.feed: f.state for f in snap.feeds}["bus_positions"] == "fresh"
+
+
+def test_a_failing_source_fails_only_its_feeds(seeded_copy: Path, make_settings) -> None:  # type: ignore[no-untyped-def]
+    settings = settings_on(
+        seeded_copy,
+        make_settings,
+        sources={"env": {"kind": "sql", "url": "postgresql+psycopg://nobody@127.0.0.1:1/none"}},
+        feeds={"air_readings": "env", "air_stations": "env"},
+    )
+    snap = health.collect(build_sources(settings), settings, now=NOW)
+    states = {f.feed: f for f in snap.feeds}
+    assert states["air_readings"].state == "failing" and "database unreachable" in states["air_readings"].problem
+    assert states["water_samples"].state == "fresh"
+    assert snap.store_ok
+    env = {s.name: s for s in snap.sources}["env"]
+    assert not env.ok
+
+
+def test_store_unreachable_is_reported(make_settings) -> None:  # type: ignore[no-untyped-def]
+    settings = make_settings(store_url="postgresql+psycopg://nobody@127.0.0.1:1/none")
+    snap = health.collect(build_sources(settings), settings, now=NOW)
+    assert not snap.store_ok and snap.as_json()["status"] == "store_unreachable"
+    assert all(f.state == "failing" for f in snap.feeds)

@@ -1,0 +1,90 @@
+"""The sql kind as the store: upserts, time windows, reports, retention."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from datasources.base import SourceError
+from datasources.kinds.sql import SqlOptions, SqlSource
+
+NOW = datetime(2026, 11, 29, 4, 0, tzinfo=UTC)
+
+
+def store(tmp_path: Path) -> SqlSource:
+    return SqlSource("store", SqlOptions(url=f"sqlite:///{tmp_path / 'db.sqlite'}"))
+
+
+def readings(hours: range, pm25: float = 30.0) -> pd.DataFrame:
+    return pd.DataFrame(
+        {"station_id": "air-01", "ts": NOW - timedelta(hours=h), "pm25": pm25, "averaging": "1h"} for h in hours
+    )
+
+
+def test_write_then_read_round_trips_times_in_utc(tmp_path: Path) -> None:
+    src = store(tmp_path)
+    assert src.write("air_readings", readings(range(3)), now=NOW).written == 3
+    got = src.read("air_readings", start=NOW - timedelta(hours=2), end=NOW)
+    assert got.frame["ts"].tolist() == [pd.Timestamp(NOW - timedelta(hours=1)), pd.Timestamp(NOW)]
+    assert got.produced_at == NOW and got.report.ok
+    assert src.latest("air_readings") == NOW
+
+
+def test_rewriting_a_reading_is_idempotent(tmp_path: Path) -> None:
+    src = store(tmp_path)
+    src.write("air_readings", readings(range(3)), now=NOW)
+    src.write("air_readings", readings(range(3), pm25=40.0), now=NOW)
+    got = src.read("air_readings").frame
+    assert len(got) == 3 and set(got["pm25"]) == {40.0}
+
+
+def test_bad_rows_are_reported_and_never_stored(tmp_path: Path) -> None:
+    src = store(tmp_path)
+    frame = readings(range(3))
+    frame.loc[1, "pm25"] = -5
+    result = src.write("air_readings", frame, now=NOW)
+    assert result.written == 2 and result.report.rejected == 1
+    assert src.count("air_readings") == 2
+    status = src.feed_status()["air_readings"]
+    assert status["rejected"] == 1 and status["report"]["sample"][0]["column"] == "pm25"
+    assert status["rows_written"] == 2
+
+
+def test_rows_a_department_wrote_directly_are_checked_on_read(tmp_path: Path) -> None:
+    src = store(tmp_path)
+    src.write("air_readings", readings(range(2)), now=NOW)
+    with src.engine.begin() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO air_readings (station_id, ts, pm25, averaging) "
+            "VALUES ('air-01', '2026-11-28 00:00:00', 1e9, '1h')"
+        )
+    got = src.read("air_readings", end=NOW)
+    assert len(got.frame) == 2 and got.report.rejected == 1
+    assert "above the allowed maximum" in got.report.sample[0].reason
+
+
+def test_prune_keeps_recent_rows(tmp_path: Path) -> None:
+    src = store(tmp_path)
+    src.write("air_readings", readings(range(10)), now=NOW)
+    assert src.prune("air_readings", NOW - timedelta(hours=4)) == 5
+    assert src.count("air_readings") == 5
+
+
+def test_unreachable_database_is_a_source_error(tmp_path: Path) -> None:
+    src = SqlSource("pg", SqlOptions(url="postgresql+psycopg://nobody@127.0.0.1:1/none"))
+    with pytest.raises(SourceError, match="database unreachable"):
+        src.check()
+
+
+def test_reference_feeds_have_no_data_time(tmp_path: Path) -> None:
+    src = store(tmp_path)
+    frame = pd.DataFrame(
+        [{"station_id": "a1", "name": "山亭区站", "lon": 117.45, "lat": 35.09, "town_code": "370406001"}]
+    )
+    src.write("air_stations", frame, now=NOW)
+    assert src.latest("air_stations") is None
+    assert src.read("air_stations").frame["name"].tolist() == ["山亭区站"]
+    assert src.feed_status()["air_stations"]["last_write_at"] is not None
