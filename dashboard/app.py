@@ -39,7 +39,7 @@ def create_app(settings: Settings | None = None, *, sources: Sources | None = No
         pages_folder="",
         assets_folder=str(ROOT / "assets"),
         title=t("app.title", settings.language),
-        update_title=None,
+        update_title="",
         serve_locally=True,
     )
     for scene in SCENES:
@@ -47,7 +47,8 @@ def create_app(settings: Settings | None = None, *, sources: Sources | None = No
     dash.register_page("not_found_404", path="/404", layout=partial(_not_found, settings))
     refresh_ms = int(settings.refresh_s * 1000)
     app.layout = partial(_layout, settings, refresh_ms)
-    app.validation_layout = html.Div([shell(settings.language, SCENES, refresh_ms), data_page(settings.language)])
+    validation = html.Div([shell(settings.language, SCENES, refresh_ms), data_page(settings.language)])
+    app.validation_layout = validation  # type: ignore[assignment]
     services = Services.create(app.server, settings, sources)
     shell_callbacks.register(app, services)
     data_callbacks.register(app, services)

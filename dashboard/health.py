@@ -14,13 +14,14 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from dashboard.settings import Settings
-from dashboard.timeutil import now_utc
+from dashboard.timeutil import local, now_utc
 from datasources import SourceError, Sources
 from datasources.contracts import CONTRACTS
 
-State = Literal["fresh", "stale", "failing", "empty", "static"]
-#: Worst first: a domain chip shows the worst state of its feeds.
-SEVERITY: tuple[State, ...] = ("failing", "stale", "empty", "fresh", "static")
+State = Literal["fresh", "stale", "failing", "empty", "idle", "event", "static"]
+#: Worst first: a domain chip shows the worst state of its feeds. A feed that
+#: is empty or idle (outside its active hours) does not hide a fresh sibling.
+SEVERITY: tuple[State, ...] = ("failing", "stale", "fresh", "empty", "idle", "event", "static")
 
 
 @dataclass(frozen=True)
@@ -71,13 +72,33 @@ def worst(states: list[State]) -> State:
     return min(states, key=SEVERITY.index) if states else "empty"
 
 
-def classify(last_update: datetime | None, max_age: timedelta | None, now: datetime, has_rows: bool) -> State:
-    """The freshness state of one feed from its newest data time (pure)."""
+def classify(
+    last_update: datetime | None,
+    max_age: timedelta | None,
+    now: datetime,
+    has_rows: bool,
+    active_hours: tuple[str, str] | None = None,
+) -> State:
+    """The freshness state of one feed from its newest data time (pure).
+
+    A feed without an age limit is reference data (no time at all) or an
+    event feed (dated rows that arrive when something happens): silence is
+    normal for both.
+    """
     if max_age is None:
-        return "static" if has_rows else "empty"
-    if last_update is None:
-        return "empty"
-    return "fresh" if now - last_update <= max_age else "stale"
+        if not has_rows:
+            return "empty"
+        return "event" if last_update is not None else "static"
+    if last_update is not None and now - last_update <= max_age:
+        return "fresh"
+    if active_hours and not _within(local(now).strftime("%H:%M"), active_hours):
+        return "idle"
+    return "empty" if last_update is None else "stale"
+
+
+def _within(hhmm: str, hours: tuple[str, str]) -> bool:
+    start, end = hours
+    return start <= hhmm < end if start <= end else (hhmm >= start or hhmm < end)
 
 
 def freshness_limit(feed: str, settings: Settings) -> timedelta | None:
@@ -132,14 +153,19 @@ def _feed(
     report = probe.report
     last = latest if spec.time else status.get("last_write_at")
     has_rows = report.rows_in > 0 or latest is not None
-    state = classify(latest if spec.time else last, limit, now, has_rows)
+    state = classify(latest, limit, now, has_rows, spec.active_hours)
     problem = None
     if report.errors:
         state, problem = "failing", "; ".join(report.errors)
     age = (now - last).total_seconds() if last else None
     return FeedHealth(
-        state=state, last_update=last, age_s=age, problem=problem, rejected=report.rejected,
-        report=report.as_dict() if not report.ok else status.get("report"), **base,
+        state=state,
+        last_update=last,
+        age_s=age,
+        problem=problem,
+        rejected=report.rejected,
+        report=report.as_dict() if not report.ok else status.get("report"),
+        **base,
     )
 
 

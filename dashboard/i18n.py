@@ -21,6 +21,8 @@ TEXT: Mapping[str, tuple[str, str]] = {
     "health.failing": ("数据源异常", "source failing"),
     "health.empty": ("无数据", "no data"),
     "health.static": ("基础数据", "reference data"),
+    "health.idle": ("非运营时段", "outside service hours"),
+    "health.event": ("事件型", "event feed"),
     "health.rejected": ("条被拒收", "rows rejected"),
     "health.updated": ("更新于", "updated"),
     "building.title": ("建设中", "Under construction"),

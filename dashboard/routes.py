@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, Response, jsonify, redirect, request
+from flask.typing import ResponseReturnValue
 
 from dashboard.i18n import COOKIE, LANGUAGES
 from dashboard.services import Services
@@ -17,7 +18,7 @@ def register(server: Flask, services: Services) -> None:
         return jsonify(snapshot.as_json()), 200 if snapshot.store_ok else 503
 
     @server.get("/lang/<code>")
-    def set_language(code: str) -> Response:
+    def set_language(code: str) -> ResponseReturnValue:
         if code not in LANGUAGES:
             return Response(f"unknown language {code!r}; choose one of {', '.join(LANGUAGES)}", 400)
         target = request.args.get("next", "/")

@@ -15,12 +15,13 @@ import logging
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from tqdm import tqdm
 
 from dashboard.timeutil import now_utc
 from datasources.base import WritableSource
+from datasources.kinds.synthetic import RATING_SINCE
 from datasources.synthetic import SyntheticDistrict
 
 log = logging.getLogger(__name__)
@@ -41,8 +42,6 @@ HISTORY: dict[str, tuple[tuple[timedelta | None, timedelta | None], ...]] = {
     "accidents": ((None, None),),
     "rating_tasks": ((None, None),),
 }
-#: Quarterly rating values reach back to the start of the 3890.2 programme.
-RATING_SINCE = datetime(2021, 1, 1, tzinfo=UTC)
 #: High-rate feeds are pruned so the embedded store stays small.
 RETENTION: dict[str, timedelta] = {"bus_positions": 6 * H}
 
@@ -116,19 +115,28 @@ def tick(store: WritableSource, district: SyntheticDistrict, now: datetime, back
     """
     written: dict[str, int] = {}
     for feed in district.SERIES_FEEDS:
-        latest = store.latest(feed)
-        floor = now - backfill
-        start = max(latest, floor) if latest else floor
+        start, step = _gap(feed, store.latest(feed), now, backfill)
         if start >= now:
             continue
-        coarse = now - start > D
-        step = HISTORY.get(feed, ((None, None),))[0][1] if coarse else None
         result = store.write(feed, district.series(feed, start, now, step=step), now=now, origin="simulator")
         written[feed] = result.written
     written["cameras"] = _camera_changes(store, district, now)
     for feed, keep in RETENTION.items():
         store.prune(feed, now - keep)  # type: ignore[attr-defined]
     return written
+
+
+def _gap(feed: str, latest: datetime | None, now: datetime, backfill: timedelta) -> tuple[datetime, timedelta | None]:
+    """Where a feed's next write starts, and at what step.
+
+    Never reaches further back than the feed's history policy (bus GPS: 2 h,
+    however long the server was off or however empty the night was), and
+    fills a gap longer than a day at the history step, not the live cadence.
+    """
+    span, coarse_step = HISTORY.get(feed, ((None, None),))[0]
+    floor = now - min(backfill, span) if span else now - backfill
+    start = max(latest, floor) if latest else floor
+    return start, coarse_step if now - start > D else None
 
 
 def _camera_changes(store: WritableSource, district: SyntheticDistrict, now: datetime) -> int:

@@ -69,7 +69,9 @@ class Datasource(Protocol):
 class WritableSource(Datasource, Protocol):
     """A source that also stores feeds (the embedded and production store)."""
 
-    def write(self, feed: str, frame: pd.DataFrame, *, now: datetime | None = None) -> WriteResult: ...
+    def write(
+        self, feed: str, frame: pd.DataFrame, *, now: datetime | None = None, origin: str = "write"
+    ) -> WriteResult: ...
 
 
 class BaseSource(ABC):

@@ -66,6 +66,9 @@ class Contract:
     time: str | None = None
     max_age: timedelta | None = None
     doc: str = ""
+    #: Local hours (Asia/Shanghai, "HH:MM") when the feed is expected to flow;
+    #: outside them silence is normal (buses do not run at night).
+    active_hours: tuple[str, str] | None = None
     column_index: Mapping[str, Column] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -255,6 +258,7 @@ CONTRACTS: dict[str, Contract] = {
             "Bus positions",
             time="ts",
             max_age=_m(2),
+            active_hours=("05:30", "21:30"),
         ),
         Contract(
             "road_segments",

@@ -8,6 +8,7 @@ from dashboard.health import FeedHealth, Snapshot, worst
 from dashboard.i18n import t
 from dashboard.timeutil import fmt, fmt_age, local
 from datasources.contracts import CONTRACTS
+from layouts import ids
 
 DOMAINS = ("transport", "video", "environment", "tourism", "rating", "events", "geo")
 
@@ -24,7 +25,7 @@ def strip(snapshot: Snapshot, lang: str) -> list[html.Span]:
             html.Span(
                 className=f"chip state-{state}",
                 title="\n".join(_feed_line(f, lang) for f in feeds),
-                **{"data-domain": domain, "data-state": state},
+                **ids.data_attrs(domain=domain, state=state),
                 children=[
                     html.Span(className="dot"),
                     html.Span(t(f"domain.{domain}", lang), className="chip-name"),
@@ -71,7 +72,7 @@ def feed_table(snapshot: Snapshot, lang: str) -> html.Table:
     rows = [
         html.Tr(
             className=f"row-{f.state}",
-            **{"data-feed": f.feed},
+            **ids.data_attrs(feed=f.feed),
             children=[
                 html.Td([html.Span(_title(f.feed, lang)), html.Code(f.feed, className="feed-code")]),
                 html.Td(t(f"domain.{f.domain}", lang)),

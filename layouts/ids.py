@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 URL = "url"
 CLOCK = "clock"
 CLOCK_TICK = "clock-tick"
@@ -12,6 +14,11 @@ DATA_TABLE = "data-table"
 DATA_UPDATED = "data-updated"
 
 
-def nav(page: str) -> dict[str, str]:
+def nav(page: object) -> dict[str, object]:
     """A scene navigation link (pattern-matched to mark the active one)."""
     return {"type": "nav", "page": page}
+
+
+def data_attrs(**values: str) -> dict[str, Any]:
+    """``data-*`` attributes for a component (``data_attrs(feed="x")`` → ``data-feed``)."""
+    return {f"data-{k.replace('_', '-')}": v for k, v in values.items()}

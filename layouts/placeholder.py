@@ -5,12 +5,13 @@ from __future__ import annotations
 from dash import html
 
 from dashboard.i18n import t
+from layouts import ids
 
 
 def under_construction(scene: str, lang: str) -> html.Section:
     return html.Section(
         className="placeholder",
-        **{"data-scene": scene},
+        **ids.data_attrs(scene=scene),
         children=[
             html.H2(t(f"scene.{scene}", lang), className="scene-title"),
             html.Div(t("building.title", lang), className="placeholder-badge"),

@@ -44,6 +44,8 @@ from sqlalchemy import (
 from sqlalchemy import (
     Column as SaColumn,
 )
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.types import TypeDecorator
@@ -312,6 +314,10 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+#: Dialect-specific INSERT constructs that know ON CONFLICT.
+_INSERTS: Mapping[str, Any] = {"postgresql": pg_insert, "sqlite": sqlite_insert}
+
+
 def _upsert(
     engine: Engine,
     table: Table,
@@ -322,16 +328,13 @@ def _upsert(
     add: str | None = None,
 ) -> Any:
     """INSERT … ON CONFLICT (key) DO UPDATE, for SQLite and PostgreSQL."""
-    if engine.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    elif engine.dialect.name == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert
-    else:
+    insert = _INSERTS.get(engine.dialect.name)
+    if insert is None:
         raise SourceError(f"sql kind supports sqlite and postgresql, not {engine.dialect.name}")
     keys = index or (spec.key if spec else ())
     cols = update if update is not None else tuple(c.name for c in table.columns if c.name not in keys)
     stmt = insert(table)
-    sets = {c: stmt.excluded[c] for c in cols}
+    sets: dict[str, Any] = {c: stmt.excluded[c] for c in cols}
     if add:
         sets[add] = table.c[add] + stmt.excluded[add]
     return stmt.on_conflict_do_update(index_elements=list(keys), set_=sets) if sets else stmt.on_conflict_do_nothing()

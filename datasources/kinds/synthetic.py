@@ -22,6 +22,8 @@ from datasources.validation import empty_frame
 
 #: When a series is read without a start, this much history is returned.
 DEFAULT_WINDOW = timedelta(hours=24)
+#: Quarterly rating values reach back to the start of the DB37/T 3890.2 programme.
+RATING_SINCE = datetime(2021, 1, 1, tzinfo=UTC)
 #: Event-like feeds are searched this far back for their newest row.
 _LOOKBACK = timedelta(days=14)
 
@@ -56,6 +58,9 @@ class SyntheticSource(BaseSource):
             return self.district.cameras_at(end)
         if feed in SyntheticDistrict.STATIC_FEEDS:
             return self.district.static(feed)
+        if contract(feed).time is None:
+            # Keyed by period, not time: the whole history, as a table would hold it.
+            return self.district.series(feed, RATING_SINCE, end)
         return self.district.series(feed, start or end - DEFAULT_WINDOW, end)
 
     def latest(self, feed: str) -> datetime | None:

@@ -20,6 +20,7 @@ from tests.conftest import NOW
         (timedelta(minutes=3), timedelta(minutes=2), True, "stale"),
         (None, timedelta(minutes=2), False, "empty"),
         (None, None, True, "static"),
+        (timedelta(days=2), None, True, "event"),  # a quiet day has no accidents
         (None, None, False, "empty"),
     ],
 )
@@ -43,8 +44,9 @@ def test_seeded_store_is_fresh_at_its_time(seeded_copy: Path, make_settings) -> 
     states = {f.feed: f.state for f in snap.feeds}
     assert snap.store_ok
     assert states["air_readings"] == "fresh" and states["towns"] == "static"
+    assert states["accidents"] == "event" and states["cameras"] == "event"
     assert states["events"] == "empty"
-    assert {s for f, s in states.items() if f != "events"} <= {"fresh", "static"}
+    assert {s for f, s in states.items() if f != "events"} <= {"fresh", "static", "event"}
 
 
 def test_later_the_same_store_is_stale(seeded_copy: Path, make_settings) -> None:  # type: ignore[no-untyped-def]
@@ -80,3 +82,21 @@ def test_store_unreachable_is_reported(make_settings) -> None:  # type: ignore[n
     snap = health.collect(build_sources(settings), settings, now=NOW)
     assert not snap.store_ok and snap.as_json()["status"] == "store_unreachable"
     assert all(f.state == "failing" for f in snap.feeds)
+
+
+@pytest.mark.parametrize(
+    ("local_time", "age_min", "state"),
+    [
+        ("2026-11-29T03:00:00+08:00", 300, "idle"),  # buses do not run at night
+        ("2026-11-29T03:00:00+08:00", None, "idle"),
+        ("2026-11-29T12:00:00+08:00", 300, "stale"),  # by day silence is a fault
+        ("2026-11-29T12:00:00+08:00", 1, "fresh"),
+        ("2026-11-29T22:00:00+08:00", 1, "fresh"),  # late data is still fresh data
+    ],
+)
+def test_silence_outside_active_hours_is_idle_not_stale(local_time: str, age_min: int | None, state: str) -> None:
+    from datetime import datetime
+
+    now = datetime.fromisoformat(local_time)
+    last = now - timedelta(minutes=age_min) if age_min is not None else None
+    assert health.classify(last, timedelta(minutes=2), now, last is not None, ("05:30", "21:30")) == state

@@ -1,0 +1,57 @@
+"""Seeding and the live tick: bounded, idempotent, gap-filling."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from dashboard import simulation
+from datasources.kinds.sql import SqlOptions, SqlSource
+from datasources.synthetic import SyntheticDistrict
+from tests.conftest import NOW
+
+H = timedelta(hours=1)
+
+
+def test_gap_never_reaches_past_the_history_policy() -> None:
+    # No bus row at all (a night start): fill 2 h of GPS, not 30 days of it.
+    start, step = simulation._gap("bus_positions", None, NOW, timedelta(days=30))
+    assert NOW - start == 2 * H and step is None
+    # Road speeds after a week off: the week, at the hourly history step.
+    start, step = simulation._gap("segment_speeds", NOW - 7 * 24 * H, NOW, timedelta(days=30))
+    assert NOW - start == 7 * 24 * H and step == H
+    # A short pause: native cadence from the newest stored row.
+    start, step = simulation._gap("air_readings", NOW - 3 * H, NOW, timedelta(days=30))
+    assert start == NOW - 3 * H and step is None
+
+
+def test_seed_plan_covers_history_without_overlap() -> None:
+    plan = simulation.seed_plan(SyntheticDistrict(), NOW, days=3)
+    speeds = [c for c in plan if c.feed == "segment_speeds"]
+    hourly = [c for c in speeds if c.step == H]
+    native = [c for c in speeds if c.step is None]
+    assert hourly[0].start == NOW - 3 * 24 * H and hourly[-1].end == NOW - 24 * H
+    assert native[0].start == NOW - 24 * H and native[-1].end == NOW
+    buses = [c for c in plan if c.feed == "bus_positions"]
+    assert buses[0].start == NOW - 2 * H
+
+
+def test_tick_extends_the_seeded_store_and_is_idempotent(seeded_copy: Path) -> None:
+    store = SqlSource("store", SqlOptions(url=f"sqlite:///{seeded_copy}"))
+    district = SyntheticDistrict()
+    later = NOW + timedelta(minutes=10)
+    before = store.count("bus_positions")
+    first = simulation.tick(store, district, later, timedelta(days=3))
+    assert first["bus_positions"] > 0 and store.latest("bus_positions") <= later
+    assert store.latest("segment_speeds") == later - (later - NOW) % timedelta(minutes=5)
+    after = store.count("bus_positions")
+    assert after > before
+    again = simulation.tick(store, district, later, timedelta(days=3))
+    assert again.get("bus_positions", 0) == 0 and store.count("bus_positions") == after
+
+
+def test_retention_prunes_old_bus_positions(seeded_copy: Path) -> None:
+    store = SqlSource("store", SqlOptions(url=f"sqlite:///{seeded_copy}"))
+    simulation.tick(store, SyntheticDistrict(), NOW + 7 * H, timedelta(days=3))
+    oldest = store.read("bus_positions").frame["ts"].min()
+    assert oldest >= NOW + 7 * H - simulation.RETENTION["bus_positions"]
