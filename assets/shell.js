@@ -1,3 +1,14 @@
+/* The big-screen scale: the root font grows with the viewport (theme.css);
+ * --ui-scale carries the same factor to things drawn in pixels (the map). */
+(function () {
+  function setScale() {
+    const px = parseFloat(getComputedStyle(document.documentElement).fontSize) || 16;
+    document.documentElement.style.setProperty("--ui-scale", String(Math.max(1, px / 16)));
+  }
+  setScale();
+  window.addEventListener("resize", setScale);
+})();
+
 /* Client-side callbacks of the shell: the clock ticks in the browser (no
  * server round trip per second) and the active scene link follows the URL. */
 window.dash_clientside = Object.assign({}, window.dash_clientside, {

@@ -1,4 +1,4 @@
-"""The app factory: settings → sources → Dash pages → shell → callbacks.
+"""The app factory: settings → sources → services → pages → shell → callbacks.
 
 ``create_app`` only wires things; every call returns a fresh, independent app
 (tests build one per test with their own settings).
@@ -14,15 +14,20 @@ import dash
 from dash import Dash, html
 
 from callbacks import data as data_callbacks
+from callbacks import overview as overview_callbacks
 from callbacks import shell as shell_callbacks
 from dashboard import routes
 from dashboard.i18n import request_lang, t
+from dashboard.layers import LAYER_NAMES, bounds
 from dashboard.scenes import SCENES, Scene
+from dashboard.scope import DISTRICT, ScopeError, ScopeNotFound
 from dashboard.services import Services
 from dashboard.settings import Settings, load_settings
 from dashboard.sources import build_sources
+from dashboard.views import crumbs, layer_urls, legend_entries, resolve
 from datasources import Sources
 from layouts.data_page import data_page
+from layouts.overview import overview, scope_error
 from layouts.placeholder import not_found, under_construction
 from layouts.shell import shell
 
@@ -42,28 +47,29 @@ def create_app(settings: Settings | None = None, *, sources: Sources | None = No
         update_title="",
         serve_locally=True,
     )
+    services = Services.create(app.server, settings, sources)
     for scene in SCENES:
-        _register_scene(scene, settings)
+        _register_scene(scene, services)
     dash.register_page("not_found_404", path="/404", layout=partial(_not_found, settings))
     refresh_ms = int(settings.refresh_s * 1000)
     app.layout = partial(_layout, settings, refresh_ms)
-    validation = html.Div([shell(settings.language, SCENES, refresh_ms), data_page(settings.language)])
-    app.validation_layout = validation  # type: ignore[assignment]
-    services = Services.create(app.server, settings, sources)
+    app.validation_layout = _validation_layout(settings, refresh_ms)  # type: ignore[assignment]
     shell_callbacks.register(app, services)
     data_callbacks.register(app, services)
+    overview_callbacks.register(app, services)
     routes.register(app.server, services)
     return app
 
 
-def _register_scene(scene: Scene, settings: Settings) -> None:
+def _register_scene(scene: Scene, services: Services) -> None:
+    title = t(f"scene.{scene.id}", "zh-CN")
     dash.register_page(
         f"scene_{scene.id}",
         path=scene.path,
-        name=t(f"scene.{scene.id}", "zh-CN"),
-        title=f"{t(f'scene.{scene.id}', 'zh-CN')} · {t('app.title', 'zh-CN')}",
+        name=title,
+        title=f"{title} · {t('app.title', 'zh-CN')}",
         order=scene.order,
-        layout=partial(_scene_layout, scene, settings),
+        layout=partial(_scene_layout, scene, services),
     )
 
 
@@ -74,11 +80,43 @@ def _layout(settings: Settings, refresh_ms: int) -> html.Div:
     return shell(request_lang(settings.language), SCENES, refresh_ms, path)
 
 
-def _scene_layout(scene: Scene, settings: Settings, **_query: Any) -> html.Section:
-    lang = request_lang(settings.language)
+def _scene_layout(scene: Scene, services: Services, scope: str | None = None, **_query: Any) -> html.Section:
+    lang = request_lang(services.settings.language)
     if scene.id == "data":
         return data_page(lang)
+    if scene.id == "overview":
+        return _overview(services, lang, scope)
     return under_construction(scene.id, lang)
+
+
+def _overview(services: Services, lang: str, text: str | None) -> html.Section:
+    live, settings = services.live, services.settings
+    try:
+        scope = resolve(text, live)
+    except ScopeError as exc:
+        return scope_error(lang, str(exc), not_found=False)
+    except ScopeNotFound as exc:
+        return scope_error(lang, str(exc), not_found=True)
+    return overview(
+        lang,
+        legend_entries(lang),
+        scope,
+        layer_urls(scope, live, settings.choropleth_kpi),
+        bounds(scope, live),
+        settings.tiles,
+        settings.choropleth_kpi,
+        crumbs(scope, live, lang),
+    )
+
+
+def _validation_layout(settings: Settings, refresh_ms: int) -> html.Div:
+    """Every component any page can hold, so callbacks validate at start-up."""
+    lang = settings.language
+    urls = {name: "" for name in LAYER_NAMES}
+    page = overview(
+        lang, [], DISTRICT, urls, [[34.9, 117.2], [35.3, 117.7]], settings.tiles, settings.choropleth_kpi, []
+    )
+    return html.Div([shell(lang, SCENES, refresh_ms), data_page(lang), page])
 
 
 def _not_found(settings: Settings, **_query: Any) -> html.Section:

@@ -1,17 +1,37 @@
-"""Plain HTTP routes beside the Dash app: health JSON and the language switch."""
+"""Plain HTTP routes beside the Dash app: health, language, map layers, API, exports.
+
+Bad input gets a clear status: a malformed scope or parameter is a 400 naming
+the problem, an unknown town/village/asset or layer a 404, a failing feed a
+503 for just that layer.
+"""
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Callable
+from typing import Any
+
+import geobuf
+import pandas as pd
 from flask import Flask, Response, jsonify, redirect, request
 from flask.typing import ResponseReturnValue
 
-from dashboard.i18n import COOKIE, LANGUAGES
+from dashboard import layers
+from dashboard.i18n import COOKIE, LANGUAGES, request_lang, t
+from dashboard.kpis import Tile
+from dashboard.scenes import SCENES
+from dashboard.scope import Scope, ScopeError, ScopeNotFound
 from dashboard.services import Services
+from dashboard.timeutil import fmt, now_utc
+from dashboard.views import resolve
 
 ONE_YEAR = 365 * 24 * 3600
 
 
 def register(server: Flask, services: Services) -> None:
+    server.register_error_handler(ScopeError, lambda e: _problem(400, str(e)))
+    server.register_error_handler(ScopeNotFound, lambda e: _problem(404, str(e)))
+
     @server.get("/healthz")
     def healthz() -> tuple[Response, int]:
         snapshot = services.health()
@@ -20,7 +40,7 @@ def register(server: Flask, services: Services) -> None:
     @server.get("/lang/<code>")
     def set_language(code: str) -> ResponseReturnValue:
         if code not in LANGUAGES:
-            return Response(f"unknown language {code!r}; choose one of {', '.join(LANGUAGES)}", 400)
+            return _problem(400, f"unknown language {code!r}; choose one of {', '.join(LANGUAGES)}")
         target = request.args.get("next", "/")
         # Only same-site paths: never an open redirect.
         if not target.startswith("/") or target.startswith("//") or "\\" in target:
@@ -28,3 +48,135 @@ def register(server: Flask, services: Services) -> None:
         response = redirect(target)
         response.set_cookie(COOKIE, code, max_age=ONE_YEAR, samesite="Lax", httponly=True)
         return response
+
+    @server.get("/geo/<name>")
+    def geo(name: str) -> ResponseReturnValue:
+        return _layer(services, name)
+
+    @server.get("/api/v1/scenes")
+    def api_scenes() -> ResponseReturnValue:
+        return jsonify(
+            {
+                "scenes": [
+                    {
+                        "id": s.id,
+                        "path": s.path,
+                        "title_zh": t(f"scene.{s.id}", "zh-CN"),
+                        "title_en": t(f"scene.{s.id}", "en"),
+                        "built": s.built,
+                    }
+                    for s in SCENES
+                ]
+            }
+        )
+
+    @server.get("/api/v1/kpis")
+    def api_kpis() -> ResponseReturnValue:
+        scope = resolve(request.args.get("scope"), services.live)
+        tiles = services.tiles(scope)
+        return jsonify(
+            {"scope": scope.key, "generated_at": now_utc().isoformat(), "kpis": [_tile_json(tile) for tile in tiles]}
+        )
+
+    @server.get("/export/kpis.csv")
+    def export_csv() -> ResponseReturnValue:
+        from dashboard.export import csv_bytes
+
+        scope = resolve(request.args.get("scope"), services.live)
+        lang = request_lang(services.settings.language)
+        frame = pd.DataFrame([_tile_row(tile, lang) for tile in services.tiles(scope)])
+        return _download(csv_bytes(frame), "text/csv; charset=utf-8", f"shanting-kpis-{_slug(scope)}.csv")
+
+    @server.get("/export/map.html")
+    def export_map() -> ResponseReturnValue:
+        from dashboard.views import briefing_map
+
+        scope = resolve(request.args.get("scope"), services.live)
+        html = briefing_map(services, scope, request_lang(services.settings.language), request.args.get("kpi"))
+        return _download(html.encode("utf-8"), "text/html; charset=utf-8", f"shanting-map-{_slug(scope)}.html")
+
+
+def _layer(services: Services, name: str) -> ResponseReturnValue:
+    if name not in layers.LAYER_NAMES:
+        return _problem(404, f"unknown layer {name!r}; known layers: {', '.join(layers.LAYER_NAMES)}")
+    scope = resolve(request.args.get("scope"), services.live)
+    kpi = request.args.get("kpi", services.settings.choropleth_kpi)
+    options: dict[str, Any] = {"kpi": kpi} if name == "towns" else {}
+    if name == "towns" and kpi not in layers.CHOROPLETH_KPIS:
+        return _problem(400, f"kpi must be one of {', '.join(layers.CHOROPLETH_KPIS)}")
+    key = f"geo:{name}:{scope.key}:{kpi if name == 'towns' else ''}:{layers.version(name, services.live)}"
+
+    def build() -> bytes:
+        collection = layers.build(name, services.live, services.settings, scope, now_utc(), **options)
+        return bytes(geobuf.encode(collection))
+
+    try:
+        body: bytes = _cached(services, key, build)
+    except layers.LayerUnavailable as exc:
+        return _problem(503, f"layer {name} unavailable: {exc}")
+    etag = hashlib.sha1(body).hexdigest()
+    if request.if_none_match.contains(etag):
+        return Response(status=304)
+    response = Response(body, mimetype="application/x-protobuf")
+    response.set_etag(etag)
+    # URLs carry the data version, so a response may be kept for a long time.
+    response.cache_control.public = True
+    response.cache_control.max_age = 86400 if name in layers.STATIC else 3600
+    return response
+
+
+def _cached(services: Services, key: str, build: Callable[[], bytes]) -> bytes:
+    body = services.cache.get(key)
+    if body is None:
+        body = build()
+        services.cache.set(key, body, timeout=max(60, int(services.settings.refresh_s)))
+    return body  # type: ignore[no-any-return]
+
+
+def _tile_json(tile: Tile) -> dict[str, Any]:
+    spec = tile.spec
+    return {
+        "id": spec.id,
+        "domain": spec.domain,
+        "title_zh": spec.title_zh,
+        "title_en": spec.title_en,
+        "unit": "%" if spec.fmt == "pct" else spec.unit,
+        "format": spec.fmt,
+        "value": tile.value,
+        "previous": tile.previous,
+        "label": tile.label,
+        "level": tile.level,
+        "data_time": tile.data_time.isoformat() if tile.data_time else None,
+        "stale": tile.stale,
+        "failing": tile.failing,
+        "note_zh": spec.note_zh or None,
+    }
+
+
+def _tile_row(tile: Tile, lang: str) -> dict[str, Any]:
+    zh = lang == "zh-CN"
+    spec = tile.spec
+    value = tile.value * 100 if tile.value is not None and spec.fmt == "pct" else tile.value
+    return {
+        "指标" if zh else "KPI": spec.title_zh if zh else spec.title_en,
+        "数值" if zh else "value": value,
+        "单位" if zh else "unit": "%" if spec.fmt == "pct" else spec.unit,
+        "说明" if zh else "label": tile.label,
+        "数据时间" if zh else "data time": fmt(tile.data_time),
+        "状态" if zh else "state": "数据源异常" if tile.failing else ("数据过期" if tile.stale else tile.level),
+        "备注" if zh else "note": spec.note_zh if zh else spec.note_en,
+    }
+
+
+def _slug(scope: Scope) -> str:
+    return scope.key.replace(":", "-")
+
+
+def _download(body: bytes, mimetype: str, filename: str) -> Response:
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _problem(status: int, message: str) -> tuple[Response, int]:
+    return jsonify({"error": message, "status": status}), status

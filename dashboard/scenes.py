@@ -18,7 +18,7 @@ class Scene:
 
 
 SCENES: tuple[Scene, ...] = (
-    Scene("overview", "/", 0),
+    Scene("overview", "/", 0, built=True),
     Scene("transport", "/transport", 1),
     Scene("video", "/video", 2),
     Scene("environment", "/environment", 3),

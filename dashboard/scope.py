@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import Literal
+from urllib.parse import urlencode
 
 Level = Literal["district", "town", "village", "asset"]
 
@@ -85,3 +86,8 @@ def parse(text: str | None) -> Scope:
     raise ScopeError(
         f"bad scope {text[:80]!r}: expected district, town:<9-digit code>, village:<12-digit code> or asset:<feed>:<id>"
     )
+
+
+def href(path: str, scope: Scope) -> str:
+    """A link to ``path`` at ``scope`` (the district needs no query)."""
+    return path if scope.level == "district" else f"{path}?{urlencode({'scope': scope.key})}"

@@ -1,6 +1,6 @@
-"""What callbacks and routes share: settings, sources, and a cache of snapshots.
+"""What callbacks and routes share: settings, sources, the cache and the live reads.
 
-Computed snapshots (health now; KPIs later) are memoised in the cache for one
+Computed snapshots (health, tiles per scope) are memoised in the cache for one
 refresh interval, so many screens polling at once cost one computation.
 """
 
@@ -13,7 +13,11 @@ from flask import Flask
 from flask_caching import Cache
 
 from dashboard import health
+from dashboard.kpis import Tile, compute_tiles
+from dashboard.live import Live
+from dashboard.scope import Scope
 from dashboard.settings import Settings
+from dashboard.timeutil import now_utc
 from datasources import Sources
 
 
@@ -22,19 +26,27 @@ class Services:
     settings: Settings
     sources: Sources
     cache: Cache
+    live: Live
 
     @classmethod
     def create(cls, server: Flask, settings: Settings, sources: Sources) -> Services:
         cache = Cache(server, config={"CACHE_TYPE": "SimpleCache", "CACHE_DEFAULT_TIMEOUT": _ttl(settings)})
-        return cls(settings, sources, cache)
+        return cls(settings, sources, cache, Live(sources, settings, cache))
 
     def health(self) -> health.Snapshot:
         """The health snapshot, computed at most once per refresh interval."""
-        snapshot = self.cache.get("health")
-        if snapshot is None:
-            snapshot = health.collect(self.sources, self.settings)
-            self.cache.set("health", snapshot, timeout=_ttl(self.settings))
-        return snapshot
+        return self._memo("health", lambda: health.collect(self.sources, self.settings))
+
+    def tiles(self, scope: Scope) -> tuple[Tile, ...]:
+        """Every KPI tile at ``scope``, computed at most once per refresh interval."""
+        return self._memo(f"tiles:{scope.key}", lambda: compute_tiles(self.live, self.settings, scope, now_utc()))
+
+    def _memo(self, key: str, compute):  # type: ignore[no-untyped-def]
+        value = self.cache.get(key)
+        if value is None:
+            value = compute()
+            self.cache.set(key, value, timeout=_ttl(self.settings))
+        return value
 
 
 def _ttl(settings: Settings) -> int:

@@ -52,6 +52,17 @@ class SimulatorSettings(Section):
     interval_s: float = Field(5.0, ge=1.0, le=3600.0, description="seconds between live writes")
 
 
+class TileLayerSettings(Section):
+    """An optional raster basemap; the map works without one (offline basemap)."""
+
+    url: str = Field(description="tile URL template, e.g. an intranet tile server's {z}/{x}/{y}.png")
+    attribution: str = Field(description="credit shown on the map (required by most providers)")
+    datum: Literal["wgs84", "cgcs2000", "gcj02"] = Field(
+        description="the tiles' datum: WGS84/CGCS2000 as is; GCJ-02 (Gaode/Tencent) shifts our layers to match"
+    )
+    max_zoom: int = Field(18, ge=1, le=22)
+
+
 class SourceSettings(Section):
     """One datasource: its kind plus the kind's own options (checked by the kind)."""
 
@@ -78,6 +89,8 @@ class Settings(BaseSettings):
     store: str = Field("store", description="name of the source that stores the product's data")
     feeds: dict[str, str] = Field(default_factory=dict, description="feed → source name (default: the store)")
     freshness_s: dict[str, float] = Field(default_factory=dict, description="per-feed staleness limit overrides")
+    tiles: TileLayerSettings | None = Field(None, description="optional tile basemap; none = offline basemap only")
+    choropleth_kpi: str = Field("working_rate", description="KPI the town areas are coloured by at start")
     secret_key: SecretStr | None = Field(None, description="session signing key (environment only)")
 
     @classmethod

@@ -12,11 +12,28 @@ HEALTH_STRIP = "health-strip"
 LANG_LINK = "lang-link"
 DATA_TABLE = "data-table"
 DATA_UPDATED = "data-updated"
+MAP = "map"
+BREADCRUMB = "breadcrumb"
+TICKER = "ticker"
+CHOROPLETH_KPI = "choropleth-kpi"
+EXPORT_MAP = "export-map"
+EXPORT_CSV = "export-csv"
+SCOPE_TITLE = "scope-title"
 
 
 def nav(page: object) -> dict[str, object]:
     """A scene navigation link (pattern-matched to mark the active one)."""
     return {"type": "nav", "page": page}
+
+
+def kpi(metric: object) -> dict[str, object]:
+    """A KPI tile's body, filled by the one pattern-matching tile callback."""
+    return {"type": "kpi", "metric": metric}
+
+
+def layer(name: object) -> dict[str, object]:
+    """A map layer (GeoJSON loaded from its URL)."""
+    return {"type": "layer", "name": name}
 
 
 def data_attrs(**values: str) -> dict[str, Any]:

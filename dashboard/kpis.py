@@ -1,0 +1,549 @@
+"""KPI tiles: definitions as data, values computed per scope from the live feeds.
+
+A tile spec names its feeds; if any fails the tile shows 数据源异常, if the
+newest data is older than the feed's limit it carries a stale badge. Every
+value comes with the same time yesterday (where history allows), a 24 h
+sparkline and its data time. Computation is pure over the frames that
+:class:`~dashboard.live.Live` reads once per refresh.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from dashboard.areas import Areas
+from dashboard.domain import air, rating, tourism, traffic, video, water
+from dashboard.health import freshness_limit
+from dashboard.live import Failed, Live, Rows, latest_per
+from dashboard.scope import Scope
+from dashboard.settings import Settings
+from dashboard.timeutil import TZ
+
+H = timedelta(hours=1)
+Format = Literal["pct", "int", "float1", "star", "aqi", "ratio"]
+
+
+@dataclass(frozen=True)
+class TileSpec:
+    id: str
+    domain: str
+    title_zh: str
+    title_en: str
+    unit: str
+    fmt: Format
+    feeds: tuple[str, ...]
+    #: (good, bad) limits: a value on the good side of ``good`` is ok, past
+    #: ``bad`` is bad, between is a warning. ``direction`` says which side is good.
+    thresholds: tuple[float, float] | None = None
+    direction: Literal["higher", "lower"] | None = None
+    drill: str = "/"
+    note_zh: str = ""
+    note_en: str = ""
+
+
+@dataclass(frozen=True)
+class Tile:
+    spec: TileSpec
+    value: float | None = None
+    previous: float | None = None
+    spark: tuple[float | None, ...] = ()
+    data_time: datetime | None = None
+    label: str = ""  # e.g. the AQI category or crowding band
+    stale: bool = False
+    failing: str | None = None
+
+    @property
+    def level(self) -> Literal["ok", "warn", "bad", "none"]:
+        """Threshold colour of the value."""
+        spec = self.spec
+        if self.value is None or spec.thresholds is None or spec.direction is None:
+            return "none"
+        good, bad = spec.thresholds
+        sign = 1 if spec.direction == "higher" else -1
+        if sign * self.value >= sign * good:
+            return "ok"
+        return "bad" if sign * self.value <= sign * bad else "warn"
+
+
+@dataclass(frozen=True)
+class Computed:
+    value: float | None
+    previous: float | None = None
+    spark: tuple[float | None, ...] = ()
+    data_time: datetime | None = None
+    label: str = ""
+
+
+Frames = Mapping[str, pd.DataFrame]
+Compute = Callable[[Frames, Scope, Areas, datetime], Computed]
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    specs: tuple[TileSpec, ...]
+    compute: Mapping[str, Compute] = field(hash=False)
+
+    def for_domain(self, domain: str) -> tuple[TileSpec, ...]:
+        return tuple(s for s in self.specs if s.domain == domain)
+
+
+# ---- computations ----------------------------------------------------------------------
+
+
+def _hours(now: datetime, n: int = 24) -> list[datetime]:
+    top = now.replace(minute=0, second=0, microsecond=0)
+    return [top - i * H for i in range(n - 1, -1, -1)]
+
+
+def _scoped_series(series: pd.DataFrame, assets: pd.DataFrame, key: str, areas: Areas, scope: Scope) -> pd.DataFrame:
+    """Series rows whose asset lies in scope (assets carry town/village codes)."""
+    if scope.level == "asset":
+        return series.loc[series[key] == scope.code] if key in series else series.iloc[0:0]
+    inside = areas.select(assets, scope)[key]
+    return series.loc[series[key].isin(inside)]
+
+
+def _tpi_at(speeds: pd.DataFrame, segments: pd.DataFrame, at: datetime, within: timedelta) -> float | None:
+    now = latest_per(speeds, "segment_id", at, within)
+    if now.empty:
+        return None
+    joined = now.merge(segments[["segment_id", "road_class", "length_m"]], on="segment_id")
+    return traffic.district_tpi(joined[["length_m", "speed_kmh", "road_class"]])
+
+
+def tpi(f: Frames, scope: Scope, areas: Areas, now: datetime) -> Computed:
+    speeds = _scoped_series(f["segment_speeds"], f["road_segments"], "segment_id", areas, scope)
+    segs = f["road_segments"]
+    value = _tpi_at(speeds, segs, now, timedelta(minutes=10))
+    level = traffic.tpi_level(value)[1] if value is not None else ""
+    return Computed(
+        value,
+        _tpi_at(speeds, segs, now - 24 * H, H),
+        tuple(_tpi_at(speeds, segs, h, H) for h in _hours(now)),
+        speeds["ts"].max() if len(speeds) else None,
+        level,
+    )
+
+
+def bus_on_time(f: Frames, scope: Scope, areas: Areas, now: datetime) -> Computed:
+    pings = areas.select(f["bus_positions"], scope) if scope.level != "asset" else f["bus_positions"].iloc[0:0]
+    latest = latest_per(pings, "vehicle_id", now, timedelta(minutes=3))
+    if latest.empty:
+        return Computed(None, data_time=pings["ts"].max() if len(pings) else None)
+    # On time: within −1/+3 min of schedule (REFERENCE.md §4, common practice).
+    on_time = latest["delay_s"].between(-60, 180).mean()
+    return Computed(float(on_time), data_time=latest["ts"].max(), label=f"{len(latest)}")
+
+
+def _occupancy_at(occ: pd.DataFrame, lots: pd.DataFrame, at: datetime, within: timedelta) -> float | None:
+    now = latest_per(occ, "lot_id", at, within).merge(lots[["lot_id", "capacity"]], on="lot_id")
+    return float(now["occupied"].sum() / now["capacity"].sum()) if len(now) else None
+
+
+def parking(f: Frames, scope: Scope, areas: Areas, now: datetime) -> Computed:
+    occ = _scoped_series(f["parking_occupancy"], f["parking_lots"], "lot_id", areas, scope)
+    lots = f["parking_lots"]
+    return Computed(
+        _occupancy_at(occ, lots, now, timedelta(minutes=30)),
+        _occupancy_at(occ, lots, now - 24 * H, timedelta(minutes=30)),
+        tuple(_occupancy_at(occ, lots, h, timedelta(minutes=30)) for h in _hours(now)),
+        occ["ts"].max() if len(occ) else None,
+    )
+
+
+def accidents_today(f: Frames, scope: Scope, areas: Areas, now: datetime) -> Computed:
+    acc = areas.select(f["accidents"], scope) if scope.level != "asset" else f["accidents"].iloc[0:0]
+    midnight = pd.Timestamp(now.astimezone(TZ).replace(hour=0, minute=0, second=0, microsecond=0))
+    days = [midnight - pd.Timedelta(days=i) for i in range(6, -1, -1)]
+    counts = tuple(float(((acc["ts"] >= d) & (acc["ts"] < d + pd.Timedelta(days=1))).sum()) for d in days)
+    yesterday = float(((acc["ts"] >= days[-2]) & (acc["ts"] <= pd.Timestamp(now) - pd.Timedelta(days=1))).sum())
+    return Computed(counts[-1], yesterday, counts, acc["ts"].max() if len(acc) else None)
+
+
+def _cameras(f: Frames, scope: Scope, areas: Areas) -> pd.DataFrame:
+    cams = f["cameras"]
+    if scope.level == "asset":
+        return cams.loc[cams["camera_id"] == scope.code] if scope.feed == "cameras" else cams.iloc[0:0]
+    return areas.select(cams, scope)
+
+
+def _video(rate: str) -> Compute:
+    def compute(f: Frames, scope: Scope, areas: Areas, now: datetime) -> Computed:
+        cams = _cameras(f, scope, areas)
+        if cams.empty:
+            return Computed(None)
+        value = getattr(video.health(cams), rate)
+        return Computed(value, data_time=cams["status_since"].max(), label=f"{len(cams)}")
+
+    return compute
+
+
+def cameras_down(f: Frames, scope: Scope, areas: Areas, now: datetime) -> Computed:
+    cams = _cameras(f, scope, areas)
+    down = cams.loc[cams["status"] != "online"]
+    return Computed(float(len(down)), data_time=cams["status_since"].max() if len(cams) else None)
+
+
+_POLLUTANTS = ("pm25", "pm10", "so2", "no2", "o3", "co")
+
+
+def _air_scoped(f: Frames, scope: Scope, areas: Areas) -> pd.DataFrame:
+    return _scoped_series(f["air_readings"], f["air_stations"], "station_id", areas, scope)
+
+
+def _hourly_aqi_at(readings: pd.DataFrame, at: datetime) -> air.AqiResult | None:
+    """AQI of the mean concentrations over the stations in scope, for the hour ending ``at``."""
+    hour = latest_per(readings, "station_id", at, H)
+    if hour.empty:
+        return None
+    means = {p: float(v) for p, v in hour[list(_POLLUTANTS)].mean().items() if not np.isnan(v)}
+    return air.aqi(means, averaging="1h", observed_at=hour["ts"].max().to_pydatetime()) if means else None
+
+
+def aqi_now(f: Frames, scope: Scope, areas: Areas, now: datetime) -> Computed:
+    readings = _air_scoped(f, scope, areas)
+    current = _hourly_aqi_at(readings, now)
+    before = _hourly_aqi_at(readings, now - 24 * H)
+    spark = tuple((r.aqi if r else None) for r in (_hourly_aqi_at(readings, h) for h in _hours(now)))
+    return Computed(
+        current.aqi if current else None,
+        before.aqi if before else None,
+        spark,
+        readings["ts"].max() if len(readings) else None,
+        current.category if current else "",
+    )
+
+
+def good_days(f: Frames, scope: Scope, areas: Areas, now: datetime) -> Computed:
+    """Share of the last 30 days with daily AQI ≤ 100 (优良天数比例)."""
+    readings = _air_scoped(f, scope, areas)
+    if readings.empty:
+        return Computed(None)
+    local = readings.assign(day=readings["ts"].dt.tz_convert(TZ).dt.date)
+    today = now.astimezone(TZ).date()
+    daily = []
+    for day, rows in local.loc[local["day"] < today].groupby("day"):
+        means = rows[list(_POLLUTANTS)].mean()
+        o3_8h = rows.groupby("station_id")["o3"].apply(lambda s: s.rolling(8).mean().max()).mean()
+        conc = {p: float(means[p]) for p in ("pm25", "pm10", "so2", "no2", "co") if not np.isnan(means[p])}
+        if not np.isnan(o3_8h):
+            conc["o3_8h"] = float(o3_8h)
+        observed = datetime.combine(day, datetime.min.time(), TZ)
+        daily.append(air.aqi(conc, averaging="24h", observed_at=observed).aqi)
+    last30 = daily[-30:]
+    value = float(np.mean([a <= 100 for a in last30])) if last30 else None
+    return Computed(value, data_time=readings["ts"].max(), label=f"{len(last30)}")
+
+
+def water_meeting(f: Frames, scope: Scope, areas: Areas, now: datetime) -> Computed:
+    sections = f["water_sections"]
+    samples = _scoped_series(f["water_samples"], sections, "section_id", areas, scope)
+    latest = latest_per(samples, "section_id", now, timedelta(days=2))
+    if latest.empty:
+        return Computed(None)
+    merged = latest.merge(sections[["section_id", "waterbody", "target_class"]], on="section_id")
+    items = ("do", "codmn", "cod", "bod5", "nh3n", "tp", "tn", "ph")
+    ok = [
+        water.meets(
+            water.water_class({k: r[k] for k in items if pd.notna(r[k])}, waterbody=r["waterbody"]).grade,
+            int(r["target_class"]),
+        )
+        for _, r in merged.iterrows()
+    ]
+    return Computed(float(np.mean(ok)), data_time=latest["ts"].max(), label=f"{sum(ok)}/{len(ok)}")
+
+
+def radiation_ratio(f: Frames, scope: Scope, areas: Areas, now: datetime) -> Computed:
+    stations = f["radiation_stations"]
+    readings = _scoped_series(f["radiation_readings"], stations, "station_id", areas, scope)
+    latest = latest_per(readings, "station_id", now, 3 * H).merge(stations[["station_id", "baseline_ngy_h"]])
+    latest = latest.loc[latest["baseline_ngy_h"].notna()]
+    if latest.empty:
+        return Computed(None)
+    return Computed(float((latest["dose_ngy_h"] / latest["baseline_ngy_h"]).max()), data_time=latest["ts"].max())
+
+
+def _spots_now(f: Frames, scope: Scope, areas: Areas, now: datetime) -> pd.DataFrame:
+    counts = _scoped_series(f["visitor_counts"], f["scenic_spots"], "spot_id", areas, scope)
+    latest = latest_per(counts, "spot_id", now, timedelta(minutes=30))
+    return latest.merge(f["scenic_spots"][["spot_id", "capacity_instant"]], on="spot_id")
+
+
+def visitors(f: Frames, scope: Scope, areas: Areas, now: datetime) -> Computed:
+    counts = _scoped_series(f["visitor_counts"], f["scenic_spots"], "spot_id", areas, scope)
+
+    def total(at: datetime) -> float | None:
+        rows = latest_per(counts, "spot_id", at, timedelta(minutes=30))
+        return float(rows["in_park"].sum()) if len(rows) else None
+
+    return Computed(
+        total(now),
+        total(now - 24 * H),
+        tuple(total(h) for h in _hours(now)),
+        counts["ts"].max() if len(counts) else None,
+    )
+
+
+def peak_load(f: Frames, scope: Scope, areas: Areas, now: datetime) -> Computed:
+    spots = _spots_now(f, scope, areas, now)
+    if spots.empty:
+        return Computed(None)
+    ratios = spots["in_park"] / spots["capacity_instant"]
+    worst = spots.loc[ratios.idxmax()]
+    band = tourism.crowding(int(worst["in_park"]), int(worst["capacity_instant"]))
+    return Computed(float(ratios.max()), data_time=spots["ts"].max(), label=band.band)
+
+
+def spots_warning(f: Frames, scope: Scope, areas: Areas, now: datetime) -> Computed:
+    spots = _spots_now(f, scope, areas, now)
+    if spots.empty:
+        return Computed(None)
+    warn = sum(tourism.crowding(int(r.in_park), int(r.capacity_instant)).warning for r in spots.itertuples())
+    return Computed(float(warn), data_time=spots["ts"].max(), label=f"{len(spots)}")
+
+
+def star_rating(f: Frames, scope: Scope, areas: Areas, now: datetime) -> Computed:
+    result = rating.evaluate(f["rating_indicators"], f["rating_values"])
+    return Computed(result.composite, label=f"{result.star}★")
+
+
+def _spec(
+    id: str, domain: str, zh: str, en: str, unit: str, fmt: Format, feeds: tuple[str, ...], **kw: object
+) -> TileSpec:
+    return TileSpec(id, domain, zh, en, unit, fmt, feeds, **kw)  # type: ignore[arg-type]
+
+
+SEG = ("segment_speeds", "road_segments")
+CATALOGUE = Catalogue(
+    specs=(
+        _spec(
+            "tpi",
+            "transport",
+            "交通指数",
+            "Traffic index",
+            "",
+            "float1",
+            SEG,
+            thresholds=(4, 6),
+            direction="lower",
+            drill="/transport",
+            note_zh="参照 GB/T 33171",
+            note_en="after GB/T 33171",
+        ),
+        _spec(
+            "bus_on_time",
+            "transport",
+            "公交准点率",
+            "Bus on-time",
+            "%",
+            "pct",
+            ("bus_positions",),
+            thresholds=(0.9, 0.8),
+            direction="higher",
+            drill="/transport",
+        ),
+        _spec(
+            "parking",
+            "transport",
+            "停车占用率",
+            "Parking occupancy",
+            "%",
+            "pct",
+            ("parking_occupancy", "parking_lots"),
+            thresholds=(0.85, 0.95),
+            direction="lower",
+            drill="/transport",
+        ),
+        _spec("accidents", "transport", "今日事故", "Accidents today", "起", "int", ("accidents",), drill="/transport"),
+        _spec(
+            "working_rate",
+            "video",
+            "视频完好率",
+            "Working rate",
+            "%",
+            "pct",
+            ("cameras",),
+            thresholds=(0.98, 0.95),
+            direction="higher",
+            drill="/video",
+            note_zh="目标 98%",
+            note_en="target 98%",
+        ),
+        _spec(
+            "networking_rate",
+            "video",
+            "联网率",
+            "Networked",
+            "%",
+            "pct",
+            ("cameras",),
+            thresholds=(1.0, 0.95),
+            direction="higher",
+            drill="/video",
+            note_zh="目标 100%",
+            note_en="target 100%",
+        ),
+        _spec(
+            "hd_share",
+            "video",
+            "高清占比",
+            "HD share",
+            "%",
+            "pct",
+            ("cameras",),
+            thresholds=(1.0, 0.8),
+            direction="higher",
+            drill="/video",
+        ),
+        _spec("cameras_down", "video", "离线/故障", "Offline/fault", "路", "int", ("cameras",), drill="/video"),
+        _spec(
+            "aqi",
+            "environment",
+            "空气质量指数",
+            "AQI",
+            "",
+            "aqi",
+            ("air_readings", "air_stations"),
+            thresholds=(100, 150),
+            direction="lower",
+            drill="/environment",
+            note_zh="HJ 633 小时值",
+            note_en="HJ 633 hourly",
+        ),
+        _spec(
+            "good_days",
+            "environment",
+            "近30日优良率",
+            "Good days (30 d)",
+            "%",
+            "pct",
+            ("air_readings", "air_stations"),
+            thresholds=(0.8, 0.6),
+            direction="higher",
+            drill="/environment",
+        ),
+        _spec(
+            "water_meeting",
+            "environment",
+            "水质达标率",
+            "Water on target",
+            "%",
+            "pct",
+            ("water_samples", "water_sections"),
+            thresholds=(1.0, 0.8),
+            direction="higher",
+            drill="/environment",
+            note_zh="GB 3838 单因子",
+            note_en="GB 3838 single factor",
+        ),
+        _spec(
+            "radiation",
+            "environment",
+            "辐射/本底",
+            "Dose vs baseline",
+            "×",
+            "ratio",
+            ("radiation_readings", "radiation_stations"),
+            thresholds=(1.5, 2.0),
+            direction="lower",
+            drill="/environment",
+        ),
+        _spec(
+            "visitors",
+            "tourism",
+            "在园游客",
+            "Visitors in parks",
+            "人",
+            "int",
+            ("visitor_counts", "scenic_spots"),
+            drill="/tourism",
+        ),
+        _spec(
+            "peak_load",
+            "tourism",
+            "最高负荷",
+            "Peak load",
+            "%",
+            "pct",
+            ("visitor_counts", "scenic_spots"),
+            thresholds=(0.7, 0.8),
+            direction="lower",
+            drill="/tourism",
+            note_zh="承载量为假设值",
+            note_en="capacities assumed",
+        ),
+        _spec(
+            "spots_warning",
+            "tourism",
+            "预警景区",
+            "Areas ≥ 80%",
+            "个",
+            "int",
+            ("visitor_counts", "scenic_spots"),
+            drill="/tourism",
+        ),
+        _spec(
+            "star",
+            "rating",
+            "星级综合得分",
+            "Composite score",
+            "★",
+            "float1",
+            ("rating_indicators", "rating_values"),
+            thresholds=(4, 3),
+            direction="higher",
+            drill="/rating",
+            note_zh="示例目录 · 合成规则为假设",
+            note_en="sample catalogue · assumed rule",
+        ),
+    ),
+    compute={
+        "tpi": tpi,
+        "bus_on_time": bus_on_time,
+        "parking": parking,
+        "accidents": accidents_today,
+        "working_rate": _video("working_rate"),
+        "networking_rate": _video("networking_rate"),
+        "hd_share": _video("hd_share"),
+        "cameras_down": cameras_down,
+        "aqi": aqi_now,
+        "good_days": good_days,
+        "water_meeting": water_meeting,
+        "radiation": radiation_ratio,
+        "visitors": visitors,
+        "peak_load": peak_load,
+        "spots_warning": spots_warning,
+        "star": star_rating,
+    },
+)
+DOMAINS = ("transport", "video", "environment", "tourism", "rating")
+
+
+def compute_tiles(
+    live: Live, settings: Settings, scope: Scope, now: datetime, specs: tuple[TileSpec, ...] | None = None
+) -> tuple[Tile, ...]:
+    """Every tile's value at ``scope``; a failing feed fails only its tiles."""
+    areas = live.areas()
+    return tuple(_tile(spec, live, areas, settings, scope, now) for spec in specs or CATALOGUE.specs)
+
+
+def _tile(spec: TileSpec, live: Live, areas: Areas | Failed, settings: Settings, scope: Scope, now: datetime) -> Tile:
+    got = {feed: live.rows(feed) for feed in spec.feeds}
+    failed = [g for g in (*got.values(), areas) if isinstance(g, Failed)]
+    if failed:
+        return Tile(spec, failing=failed[0].error)
+    frames = {feed: g.frame for feed, g in got.items() if isinstance(g, Rows)}
+    try:
+        c = CATALOGUE.compute[spec.id](frames, scope, areas, now)  # type: ignore[arg-type]
+    except (ValueError, KeyError) as exc:
+        return Tile(spec, failing=f"{type(exc).__name__}: {exc}"[:300])
+    data_time = c.data_time.to_pydatetime() if isinstance(c.data_time, pd.Timestamp) else c.data_time
+    limits = [lim for lim in (freshness_limit(f, settings) for f in spec.feeds) if lim is not None]
+    stale = bool(limits and data_time is not None and now - data_time > min(limits))
+    return Tile(spec, c.value, c.previous, c.spark, data_time, c.label, stale)

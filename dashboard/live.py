@@ -1,0 +1,112 @@
+"""Reads for "now", shared by tiles, map layers, the API and exports.
+
+Each feed is read once per refresh interval and kept in the shared cache, so a
+hundred screens and the API cost one query per feed. A feed that fails is
+remembered as failed for the interval: its tiles say 数据源异常, everything
+else renders.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import pandas as pd
+import shapely
+from flask_caching import Cache
+
+from dashboard.areas import Areas
+from dashboard.settings import Settings
+from dashboard.timeutil import now_utc
+from datasources import SourceError, Sources
+from datasources.contracts import CONTRACTS
+
+#: How much history each series feed is read with: enough for "now", the
+#: same time yesterday and a 24 h sparkline, and no more.
+WINDOWS: dict[str, timedelta] = {
+    "segment_speeds": timedelta(hours=25),
+    "parking_occupancy": timedelta(hours=25),
+    "visitor_counts": timedelta(hours=25),
+    "air_readings": timedelta(days=31),
+    "water_samples": timedelta(days=3),
+    "reservoir_levels": timedelta(hours=25),
+    "radiation_readings": timedelta(hours=25),
+    "bus_positions": timedelta(minutes=10),
+    "accidents": timedelta(days=8),
+    "events": timedelta(days=7),
+}
+#: Reference data changes rarely; it is re-read at most this often.
+REFERENCE_TTL = 60
+
+
+@dataclass(frozen=True)
+class Failed:
+    """A feed that could not be read this interval, and why."""
+
+    feed: str
+    error: str
+
+
+@dataclass(frozen=True)
+class Rows:
+    """A feed's validated rows (area-tagged where they have coordinates)."""
+
+    feed: str
+    frame: pd.DataFrame
+    produced_at: datetime | None
+
+
+class Live:
+    """Cached access to the feeds as of now."""
+
+    def __init__(self, sources: Sources, settings: Settings, cache: Cache) -> None:
+        self.sources = sources
+        self.settings = settings
+        self.cache = cache
+        self.ttl = max(1, math.floor(settings.refresh_s))
+
+    def rows(self, feed: str) -> Rows | Failed:
+        """The feed's rows for its window (reference feeds: all rows)."""
+        key = f"live:{feed}"
+        hit = self.cache.get(key)
+        if hit is None:
+            hit = self._read(feed)
+            ttl = self.ttl if CONTRACTS[feed].time or isinstance(hit, Failed) else REFERENCE_TTL
+            self.cache.set(key, hit, timeout=ttl)
+        return hit  # type: ignore[no-any-return]
+
+    def areas(self) -> Areas | Failed:
+        towns, villages = self.rows("towns"), self.rows("villages")
+        for got in (towns, villages):
+            if isinstance(got, Failed):
+                return got
+        return Areas(towns.frame, villages.frame)  # type: ignore[union-attr]
+
+    def _read(self, feed: str) -> Rows | Failed:
+        now = now_utc()
+        window = WINDOWS.get(feed)
+        try:
+            got = self.sources.read(feed, start=now - window if window else None, end=now)
+        except SourceError as exc:
+            return Failed(feed, str(exc)[:300])
+        if got.report.errors:
+            return Failed(feed, "; ".join(got.report.errors))
+        frame = got.frame
+        if feed == "road_segments" and len(frame):
+            mid = shapely.line_interpolate_point(frame["geometry"].to_numpy(), 0.5, normalized=True)
+            frame = frame.assign(lon=shapely.get_x(mid), lat=shapely.get_y(mid))
+        if {"lon", "lat"} <= set(frame.columns) and "village_code" not in frame.columns and feed != "villages":
+            areas = self.areas()
+            if not isinstance(areas, Failed):
+                frame = areas.with_areas(frame)
+        return Rows(feed, frame, got.produced_at)
+
+
+def latest_per(frame: pd.DataFrame, key: str, at: datetime, within: timedelta, time: str = "ts") -> pd.DataFrame:
+    """Per ``key``, the newest row with time in (at − within, at]."""
+    if frame.empty:
+        return frame
+    t = frame[time]
+    sel = frame.loc[(t > pd.Timestamp(at - within)) & (t <= pd.Timestamp(at))]
+    return sel.sort_values(time).groupby(key, sort=False).tail(1)

@@ -1,0 +1,99 @@
+"""The district map: offline basemap, switchable live layers, legends.
+
+Layers load from URLs (``/geo/<name>``); styling lives in ``assets/map.js``
+and is referenced by name, so no function travels with the data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import dash_leaflet as dl
+from dash import html
+from dash_extensions.javascript import Namespace
+
+from dashboard.layers import LAYERS
+from dashboard.settings import TileLayerSettings
+from layouts import ids
+
+ns = Namespace("shanting", "map")
+
+#: name → (GeoJSON options) for each live layer; static ones are drawn below them.
+_OPTIONS: Mapping[str, dict[str, object]] = {
+    "towns": {"style": ns("townStyle"), "hoverStyle": ns("townHover"), "onEachFeature": ns("townTooltip")},
+    "segments": {"style": ns("segmentStyle"), "onEachFeature": ns("segmentTooltip")},
+    "accidents": {"style": ns("heatStyle"), "interactive": False},
+    "cameras": {
+        "pointToLayer": ns("cameraPoint"),
+        "cluster": True,
+        "clusterToLayer": ns("cameraCluster"),
+        "superClusterOptions": {"radius": 90, "maxZoom": 15},
+        "zoomToBoundsOnClick": True,
+    },
+    "buses": {"pointToLayer": ns("busPoint")},
+    "air": {"pointToLayer": ns("airPoint")},
+    "scenic": {"pointToLayer": ns("scenicPoint")},
+}
+_STATIC_STYLE = {"outline": "outlineStyle", "rivers": "riverStyle", "roads": "roadStyle"}
+
+
+def district_map(
+    lang: str, urls: Mapping[str, str], bounds: list[list[float]], tiles: TileLayerSettings | None
+) -> dl.Map:
+    """The map with every layer at its URL; ``tiles`` adds an optional basemap."""
+    base: list[object] = []
+    # Our data is WGS84; over a GCJ-02 tile layer every layer is shifted to match it.
+    shift = {"coordsToLatLng": ns("toGcj02")} if tiles is not None and tiles.datum == "gcj02" else {}
+    if tiles is not None:
+        base.append(dl.TileLayer(url=tiles.url, attribution=tiles.attribution, maxZoom=tiles.max_zoom))
+    base += [
+        dl.GeoJSON(id=ids.layer(name), url=urls[name], format="geobuf", style=ns(style), interactive=False, **shift)
+        for name, style in _STATIC_STYLE.items()
+    ]
+    overlays = [
+        dl.Overlay(
+            dl.GeoJSON(id=ids.layer(spec.name), url=urls[spec.name], format="geobuf", **_OPTIONS[spec.name], **shift),
+            name=spec.title_en if lang == "en" else spec.title_zh,
+            checked=True,
+        )
+        for spec in LAYERS
+        if spec.name in _OPTIONS
+    ]
+    return dl.Map(
+        id=ids.MAP,
+        className="district-map",
+        bounds=bounds,
+        zoomSnap=0.25,
+        minZoom=8,
+        maxZoom=18,
+        attributionControl=False,
+        children=[
+            *base,
+            dl.LayersControl(overlays, position="topright", collapsed=False),
+            dl.ScaleControl(position="bottomleft", imperial=False),
+            dl.AttributionControl(prefix="Leaflet", position="bottomright"),
+        ],
+    )
+
+
+def legend(entries: Sequence[tuple[str, Sequence[tuple[str, str]]]]) -> html.Div:
+    """What the colours mean (status, congestion, AQI, crowding)."""
+    return html.Div(
+        className="map-legend",
+        children=[
+            html.Div(
+                className="legend-row",
+                children=[
+                    html.Span(title, className="legend-name"),
+                    # Colours come from the standards' tables: data, hence inline.
+                    *[
+                        html.Span(
+                            [html.I(className="sw", style={"background": colour}), label], className="legend-item"
+                        )
+                        for label, colour in items
+                    ],
+                ],
+            )
+            for title, items in entries
+        ],
+    )
