@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -24,6 +26,7 @@ from dashboard.scope import DISTRICT, ScopeError, ScopeNotFound
 from dashboard.services import Services
 from dashboard.settings import Settings, load_settings
 from dashboard.sources import build_sources
+from dashboard.timeutil import now_utc
 from dashboard.views import crumbs, layer_urls, legend_entries, resolve
 from datasources import Sources
 from layouts.data_page import data_page
@@ -34,8 +37,13 @@ from layouts.shell import shell
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def create_app(settings: Settings | None = None, *, sources: Sources | None = None) -> Dash:
-    """A new Dash app serving the scenes from the configured sources."""
+def create_app(
+    settings: Settings | None = None, *, sources: Sources | None = None, clock: Callable[[], datetime] = now_utc
+) -> Dash:
+    """A new Dash app serving the scenes from the configured sources.
+
+    ``clock`` is "now" for every computation (tests pin it to their data).
+    """
     settings = settings or load_settings()
     sources = sources or build_sources(settings)
     app = Dash(
@@ -47,7 +55,7 @@ def create_app(settings: Settings | None = None, *, sources: Sources | None = No
         update_title="",
         serve_locally=True,
     )
-    services = Services.create(app.server, settings, sources)
+    services = Services.create(app.server, settings, sources, clock)
     for scene in SCENES:
         _register_scene(scene, services)
     dash.register_page("not_found_404", path="/404", layout=partial(_not_found, settings))

@@ -4,7 +4,7 @@ The basemap (district outline, 镇街 areas, main roads, rivers, reservoirs) is
 the product's own geometry, so the map works with no tile server. Live layers
 carry the properties their styling needs (status, level, colour…), computed
 with the standards' functions. Layers are served by URL (``/geo/<name>``) as
-geobuf; a screen's periodic refresh only changes a layer's URL when its data
+gzipped GeoJSON; a screen's periodic refresh only changes a layer's URL when its data
 time changes, so unchanged layers are never sent again.
 """
 

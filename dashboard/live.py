@@ -9,6 +9,7 @@ else renders.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -60,10 +61,13 @@ class Rows:
 class Live:
     """Cached access to the feeds as of now."""
 
-    def __init__(self, sources: Sources, settings: Settings, cache: Cache) -> None:
+    def __init__(
+        self, sources: Sources, settings: Settings, cache: Cache, clock: Callable[[], datetime] = now_utc
+    ) -> None:
         self.sources = sources
         self.settings = settings
         self.cache = cache
+        self.clock = clock
         self.ttl = max(1, math.floor(settings.refresh_s))
 
     def rows(self, feed: str) -> Rows | Failed:
@@ -84,7 +88,7 @@ class Live:
         return Areas(towns.frame, villages.frame)  # type: ignore[union-attr]
 
     def _read(self, feed: str) -> Rows | Failed:
-        now = now_utc()
+        now = self.clock()
         window = WINDOWS.get(feed)
         try:
             got = self.sources.read(feed, start=now - window if window else None, end=now)

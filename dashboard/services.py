@@ -7,7 +7,9 @@ refresh interval, so many screens polling at once cost one computation.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from flask import Flask
 from flask_caching import Cache
@@ -29,17 +31,22 @@ class Services:
     live: Live
 
     @classmethod
-    def create(cls, server: Flask, settings: Settings, sources: Sources) -> Services:
+    def create(
+        cls, server: Flask, settings: Settings, sources: Sources, clock: Callable[[], datetime] = now_utc
+    ) -> Services:
         cache = Cache(server, config={"CACHE_TYPE": "SimpleCache", "CACHE_DEFAULT_TIMEOUT": _ttl(settings)})
-        return cls(settings, sources, cache, Live(sources, settings, cache))
+        return cls(settings, sources, cache, Live(sources, settings, cache, clock))
+
+    def now(self) -> datetime:
+        return self.live.clock()
 
     def health(self) -> health.Snapshot:
         """The health snapshot, computed at most once per refresh interval."""
-        return self._memo("health", lambda: health.collect(self.sources, self.settings))
+        return self._memo("health", lambda: health.collect(self.sources, self.settings, self.now()))
 
     def tiles(self, scope: Scope) -> tuple[Tile, ...]:
         """Every KPI tile at ``scope``, computed at most once per refresh interval."""
-        return self._memo(f"tiles:{scope.key}", lambda: compute_tiles(self.live, self.settings, scope, now_utc()))
+        return self._memo(f"tiles:{scope.key}", lambda: compute_tiles(self.live, self.settings, scope, self.now()))
 
     def _memo(self, key: str, compute):  # type: ignore[no-untyped-def]
         value = self.cache.get(key)

@@ -13,7 +13,7 @@ from dashboard.i18n import t
 from dashboard.layers import CHOROPLETH_KPIS, LAYERS, LayerUnavailable, bounds, build, version
 from dashboard.live import Failed, Live
 from dashboard.scope import ASSET_FEEDS, Scope, ScopeNotFound, href, parse
-from dashboard.timeutil import fmt, now_utc
+from dashboard.timeutil import fmt
 
 if TYPE_CHECKING:
     from dashboard.services import Services
@@ -95,7 +95,7 @@ def briefing_map(services: Services, scope: Scope, lang: str, kpi: str | None = 
 
     live, settings = services.live, services.settings
     kpi = kpi if kpi in CHOROPLETH_KPIS else settings.choropleth_kpi
-    now = now_utc()
+    now = services.now()
     collections = {}
     for spec in LAYERS:
         try:

@@ -47,12 +47,12 @@ def district_map(
     if tiles is not None:
         base.append(dl.TileLayer(url=tiles.url, attribution=tiles.attribution, maxZoom=tiles.max_zoom))
     base += [
-        dl.GeoJSON(id=ids.layer(name), url=urls[name], format="geobuf", style=ns(style), interactive=False, **shift)
+        dl.GeoJSON(id=ids.layer(name), url=urls[name], style=ns(style), interactive=False, **shift)
         for name, style in _STATIC_STYLE.items()
     ]
     overlays = [
         dl.Overlay(
-            dl.GeoJSON(id=ids.layer(spec.name), url=urls[spec.name], format="geobuf", **_OPTIONS[spec.name], **shift),
+            dl.GeoJSON(id=ids.layer(spec.name), url=urls[spec.name], **_OPTIONS[spec.name], **shift),
             name=spec.title_en if lang == "en" else spec.title_zh,
             checked=True,
         )
@@ -63,13 +63,19 @@ def district_map(
         id=ids.MAP,
         className="district-map",
         bounds=bounds,
+        # dash-leaflet's viewport tracking needs a centre even when bounds rule.
+        center=[(bounds[0][0] + bounds[1][0]) / 2, (bounds[0][1] + bounds[1][1]) / 2],
+        zoom=10,
+        trackViewport=False,
         zoomSnap=0.25,
         minZoom=8,
         maxZoom=18,
         attributionControl=False,
         children=[
             *base,
-            dl.LayersControl(overlays, position="topright", collapsed=False),
+            # ``overlays`` must start defined: dash-leaflet 1.1.3's LayersControl
+            # filters it on the first "overlayremove" and throws when it is unset.
+            dl.LayersControl(overlays, overlays=[o.name for o in overlays], position="topright", collapsed=False),
             dl.ScaleControl(position="bottomleft", imperial=False),
             dl.AttributionControl(prefix="Leaflet", position="bottomright"),
         ],

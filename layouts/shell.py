@@ -19,7 +19,9 @@ def shell(lang: str, scenes: Sequence[Scene], refresh_ms: int, path: str = "/") 
         className="shell",
         lang=lang,
         children=[
-            dcc.Location(id=ids.URL, refresh=False),
+            # "callback-nav": a callback that sets the URL (a map click drilling
+            # down) navigates like a link, so Dash Pages renders the new scope.
+            dcc.Location(id=ids.URL, refresh="callback-nav"),
             dcc.Interval(id=ids.CLOCK_TICK, interval=1000),
             dcc.Interval(id=ids.REFRESH, interval=refresh_ms),
             header(lang, scenes, path),

@@ -74,3 +74,30 @@ def seeded_copy(seeded_db: Path, tmp_path: Path) -> Path:
     target = tmp_path / "shanting.db"
     shutil.copy(seeded_db, target)
     return target
+
+
+@pytest.fixture
+def app_at_now(seeded_copy: Path, make_settings):  # type: ignore[no-untyped-def]
+    """A Dash app over the seeded store with "now" pinned to NOW."""
+    from dashboard.app import create_app
+
+    def make(**overrides: object):  # type: ignore[no-untyped-def]
+        settings = make_settings(store_url=f"sqlite:///{seeded_copy}", **overrides)
+        return create_app(settings, clock=lambda: NOW)
+
+    return make
+
+
+@pytest.fixture
+def services_at_now(seeded_copy: Path, make_settings):  # type: ignore[no-untyped-def]
+    """Services over the seeded store with "now" pinned to NOW."""
+    from flask import Flask
+
+    from dashboard.services import Services
+    from dashboard.sources import build_sources
+
+    def make(**overrides: object):  # type: ignore[no-untyped-def]
+        settings = make_settings(store_url=f"sqlite:///{seeded_copy}", **overrides)
+        return Services.create(Flask("test"), settings, build_sources(settings), clock=lambda: NOW)
+
+    return make

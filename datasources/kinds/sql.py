@@ -47,7 +47,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.types import TypeDecorator
 
 from datasources.base import BaseSource, SourceError, SourceOptions, WriteResult
@@ -175,6 +175,8 @@ class SqlSource(BaseSource):
         if self.options.create_schema and not self._schema_ready:
             try:
                 METADATA.create_all(self.engine)
+            except (OperationalError, InterfaceError) as exc:
+                raise SourceError(f"{self.name}: database unreachable: {_short(exc)}") from exc
             except SQLAlchemyError as exc:
                 raise SourceError(f"{self.name}: cannot create schema: {_short(exc)}") from exc
             self._schema_ready = True

@@ -1,0 +1,94 @@
+"""KPI tiles over the seeded district at a fixed time, at every scope."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from dashboard.domain import video
+from dashboard.kpis import CATALOGUE, DOMAINS, Tile, TileSpec, compute_tiles
+from dashboard.live import Rows
+from dashboard.scope import DISTRICT, Scope, parse
+from tests.conftest import NOW
+
+BEIZHUANG = Scope("town", "370406103")
+
+
+def by_id(tiles: tuple[Tile, ...]) -> dict[str, Tile]:
+    return {t.spec.id: t for t in tiles}
+
+
+def test_every_domain_has_tiles_and_every_tile_a_computation() -> None:
+    assert {s.domain for s in CATALOGUE.specs} == set(DOMAINS)
+    assert set(CATALOGUE.compute) == {s.id for s in CATALOGUE.specs}
+
+
+def test_district_tiles_have_real_values(services_at_now) -> None:  # type: ignore[no-untyped-def]
+    tiles = by_id(services_at_now().tiles(DISTRICT))
+    for tile in tiles.values():
+        assert tile.failing is None, (tile.spec.id, tile.failing)
+        assert tile.value is not None, tile.spec.id
+        assert not tile.stale, tile.spec.id
+    assert 0 <= tiles["tpi"].value <= 10 and len(tiles["tpi"].spark) == 24
+    assert tiles["aqi"].label in ("优", "良", "轻度污染", "中度污染", "重度污染", "严重污染")
+    assert tiles["aqi"].previous is not None
+    assert tiles["star"].label.endswith("★")
+
+
+def test_working_rate_matches_the_domain_function_on_the_scoped_cameras(services_at_now) -> None:  # type: ignore[no-untyped-def]
+    services = services_at_now()
+    cams = services.live.rows("cameras")
+    assert isinstance(cams, Rows)
+    town = cams.frame.loc[cams.frame["town_code"] == BEIZHUANG.code]
+    expected = video.health(town).working_rate
+    tile = by_id(services.tiles(BEIZHUANG))["working_rate"]
+    assert tile.value == pytest.approx(expected)
+    assert tile.label == str(len(town)) and len(town) < len(cams.frame)
+
+
+def test_village_and_asset_scopes_narrow_further(services_at_now) -> None:  # type: ignore[no-untyped-def]
+    services = services_at_now()
+    cams = services.live.rows("cameras").frame
+    village = cams["village_code"].iloc[0]
+    tiles = by_id(services.tiles(parse(f"village:{village}")))
+    assert tiles["working_rate"].label == str(int((cams["village_code"] == village).sum()))
+    one = by_id(services.tiles(parse(f"asset:cameras:{cams['camera_id'].iloc[0]}")))
+    assert one["working_rate"].label == "1"
+
+
+def test_tiles_go_stale_when_the_data_stops(services_at_now) -> None:  # type: ignore[no-untyped-def]
+    services = services_at_now()
+    later = NOW + timedelta(hours=4)
+    tiles = by_id(compute_tiles(services.live, services.settings, DISTRICT, later))
+    assert tiles["visitors"].stale and tiles["parking"].stale
+    assert not tiles["star"].stale
+
+
+def test_a_failing_feed_fails_only_its_tiles(services_at_now) -> None:  # type: ignore[no-untyped-def]
+    services = services_at_now(
+        sources={"env": {"kind": "sql", "url": "postgresql+psycopg://nobody@127.0.0.1:1/none"}},
+        feeds={"air_readings": "env"},
+    )
+    tiles = by_id(services.tiles(DISTRICT))
+    assert tiles["aqi"].failing and "database unreachable" in tiles["aqi"].failing
+    assert tiles["good_days"].failing
+    assert tiles["working_rate"].failing is None and tiles["working_rate"].value is not None
+
+
+@pytest.mark.parametrize(
+    ("value", "direction", "level"),
+    [
+        (0.99, "higher", "ok"),
+        (0.96, "higher", "warn"),
+        (0.90, "higher", "bad"),
+        (90, "lower", "ok"),
+        (120, "lower", "warn"),
+        (200, "lower", "bad"),
+        (None, "lower", "none"),
+    ],
+)
+def test_threshold_colour(value: float | None, direction: str, level: str) -> None:
+    limits = (0.98, 0.95) if direction == "higher" else (100, 150)
+    spec = TileSpec("x", "video", "x", "x", "", "pct", (), thresholds=limits, direction=direction)  # type: ignore[arg-type]
+    assert Tile(spec, value).level == level
