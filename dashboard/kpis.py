@@ -20,7 +20,7 @@ import pandas as pd
 from dashboard.areas import Areas
 from dashboard.domain import air, rating, tourism, traffic, video, water
 from dashboard.health import freshness_limit
-from dashboard.live import Failed, Live, Rows, latest_per
+from dashboard.live import Failed, Live, Rows, hourly_latest, latest_per, spark
 from dashboard.scope import Scope
 from dashboard.settings import Settings
 from dashboard.timeutil import TZ
@@ -96,11 +96,6 @@ class Catalogue:
 # ---- computations ----------------------------------------------------------------------
 
 
-def _hours(now: datetime, n: int = 24) -> list[datetime]:
-    top = now.replace(minute=0, second=0, microsecond=0)
-    return [top - i * H for i in range(n - 1, -1, -1)]
-
-
 def _scoped_series(series: pd.DataFrame, assets: pd.DataFrame, key: str, areas: Areas, scope: Scope) -> pd.DataFrame:
     """Series rows whose asset lies in scope (assets carry town/village codes)."""
     if scope.level == "asset":
@@ -121,13 +116,16 @@ def tpi(f: Frames, scope: Scope, areas: Areas, now: datetime) -> Computed:
     speeds = _scoped_series(f["segment_speeds"], f["road_segments"], "segment_id", areas, scope)
     segs = f["road_segments"]
     value = _tpi_at(speeds, segs, now, timedelta(minutes=10))
-    level = traffic.tpi_level(value)[1] if value is not None else ""
+    hourly = hourly_latest(speeds, "segment_id", now).merge(segs[["segment_id", "road_class", "length_m"]])
+    if len(hourly):  # levels once for all hours, not once per hour
+        hourly = hourly.assign(level=traffic.segment_levels(hourly["speed_kmh"], hourly["road_class"]))
+    per_hour = {h: traffic.district_tpi(g[["length_m", "level"]]) for h, g in hourly.groupby("hour")}
     return Computed(
         value,
         _tpi_at(speeds, segs, now - 24 * H, H),
-        tuple(_tpi_at(speeds, segs, h, H) for h in _hours(now)),
+        spark(pd.Series(per_hour, dtype=float), now),
         speeds["ts"].max() if len(speeds) else None,
-        level,
+        traffic.tpi_level(value)[1] if value is not None else "",
     )
 
 
@@ -149,10 +147,12 @@ def _occupancy_at(occ: pd.DataFrame, lots: pd.DataFrame, at: datetime, within: t
 def parking(f: Frames, scope: Scope, areas: Areas, now: datetime) -> Computed:
     occ = _scoped_series(f["parking_occupancy"], f["parking_lots"], "lot_id", areas, scope)
     lots = f["parking_lots"]
+    hourly = hourly_latest(occ, "lot_id", now).merge(lots[["lot_id", "capacity"]])
+    sums = hourly.groupby("hour")[["occupied", "capacity"]].sum()
     return Computed(
         _occupancy_at(occ, lots, now, timedelta(minutes=30)),
         _occupancy_at(occ, lots, now - 24 * H, timedelta(minutes=30)),
-        tuple(_occupancy_at(occ, lots, h, timedelta(minutes=30)) for h in _hours(now)),
+        spark(sums["occupied"] / sums["capacity"], now),
         occ["ts"].max() if len(occ) else None,
     )
 
@@ -210,35 +210,43 @@ def aqi_now(f: Frames, scope: Scope, areas: Areas, now: datetime) -> Computed:
     readings = _air_scoped(f, scope, areas)
     current = _hourly_aqi_at(readings, now)
     before = _hourly_aqi_at(readings, now - 24 * H)
-    spark = tuple((r.aqi if r else None) for r in (_hourly_aqi_at(readings, h) for h in _hours(now)))
+    means = hourly_latest(readings, "station_id", now).groupby("hour")[list(_POLLUTANTS)].mean()
+    per_hour = pd.Series({h: _aqi_of(row, h) for h, row in means.iterrows()}, dtype=float)
     return Computed(
         current.aqi if current else None,
         before.aqi if before else None,
-        spark,
+        spark(per_hour, now),
         readings["ts"].max() if len(readings) else None,
         current.category if current else "",
     )
 
 
+def _aqi_of(means: pd.Series, hour: pd.Timestamp) -> float | None:
+    conc = {p: float(v) for p, v in means.items() if not np.isnan(v)}
+    return air.aqi(conc, averaging="1h", observed_at=hour.to_pydatetime()).aqi if conc else None
+
+
 def good_days(f: Frames, scope: Scope, areas: Areas, now: datetime) -> Computed:
-    """Share of the last 30 days with daily AQI ≤ 100 (优良天数比例)."""
+    """Share of the last 30 days with daily AQI ≤ 100 (优良天数比例).
+
+    Daily AQI of the stations' mean daily concentrations, with O₃ as the
+    stations' mean of each one's highest 8-hour moving average (HJ 633).
+    """
     readings = _air_scoped(f, scope, areas)
     if readings.empty:
         return Computed(None)
-    local = readings.assign(day=readings["ts"].dt.tz_convert(TZ).dt.date)
-    today = now.astimezone(TZ).date()
-    daily = []
-    for day, rows in local.loc[local["day"] < today].groupby("day"):
-        means = rows[list(_POLLUTANTS)].mean()
-        o3_8h = rows.groupby("station_id")["o3"].apply(lambda s: s.rolling(8).mean().max()).mean()
-        conc = {p: float(means[p]) for p in ("pm25", "pm10", "so2", "no2", "co") if not np.isnan(means[p])}
-        if not np.isnan(o3_8h):
-            conc["o3_8h"] = float(o3_8h)
-        observed = datetime.combine(day, datetime.min.time(), TZ)
-        daily.append(air.aqi(conc, averaging="24h", observed_at=observed).aqi)
-    last30 = daily[-30:]
-    value = float(np.mean([a <= 100 for a in last30])) if last30 else None
-    return Computed(value, data_time=readings["ts"].max(), label=f"{len(last30)}")
+    local_day = readings["ts"].dt.tz_convert(TZ).dt.date
+    past = readings.assign(day=local_day).loc[local_day < now.astimezone(TZ).date()].sort_values(["station_id", "ts"])
+    past = past.assign(o3_8h=past.groupby("station_id")["o3"].transform(lambda s: s.rolling(8).mean()))
+    daily = past.groupby("day")[["pm25", "pm10", "so2", "no2", "co"]].mean()
+    daily["o3_8h"] = past.groupby(["day", "station_id"])["o3_8h"].max().groupby("day").mean()
+    values = []
+    for day, row in daily.tail(30).iterrows():
+        conc = {p: float(v) for p, v in row.items() if not np.isnan(v)}
+        observed = datetime.combine(day, datetime.min.time(), TZ)  # type: ignore[arg-type]
+        values.append(air.aqi(conc, averaging="24h", observed_at=observed).aqi <= 100)
+    value = float(np.mean(values)) if values else None
+    return Computed(value, data_time=readings["ts"].max(), label=f"{len(values)}")
 
 
 def water_meeting(f: Frames, scope: Scope, areas: Areas, now: datetime) -> Computed:
@@ -282,12 +290,8 @@ def visitors(f: Frames, scope: Scope, areas: Areas, now: datetime) -> Computed:
         rows = latest_per(counts, "spot_id", at, timedelta(minutes=30))
         return float(rows["in_park"].sum()) if len(rows) else None
 
-    return Computed(
-        total(now),
-        total(now - 24 * H),
-        tuple(total(h) for h in _hours(now)),
-        counts["ts"].max() if len(counts) else None,
-    )
+    per_hour = hourly_latest(counts, "spot_id", now).groupby("hour")["in_park"].sum()
+    return Computed(total(now), total(now - 24 * H), spark(per_hour, now), counts["ts"].max() if len(counts) else None)
 
 
 def peak_load(f: Frames, scope: Scope, areas: Areas, now: datetime) -> Computed:

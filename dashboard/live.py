@@ -114,3 +114,26 @@ def latest_per(frame: pd.DataFrame, key: str, at: datetime, within: timedelta, t
     t = frame[time]
     sel = frame.loc[(t > pd.Timestamp(at - within)) & (t <= pd.Timestamp(at))]
     return sel.sort_values(time).groupby(key, sort=False).tail(1)
+
+
+def hourly_latest(frame: pd.DataFrame, key: str, now: datetime, hours: int = 24, time: str = "ts") -> pd.DataFrame:
+    """Per hour ending at each of the last ``hours`` whole hours, the newest row
+    per ``key`` within that hour, with the hour end in column ``hour``.
+
+    The same rows ``latest_per(frame, key, h, 1 h)`` gives for each hour h, in
+    one vectorised pass (a sparkline needs 24 of them).
+    """
+    if frame.empty:
+        return frame.assign(hour=pd.Series(dtype="datetime64[ns, UTC]"))
+    top = pd.Timestamp(now).floor("h")
+    first = top - pd.Timedelta(hours=hours - 1)
+    hour = frame[time].dt.ceil("h")
+    sel = frame.assign(hour=hour).loc[(hour >= first) & (hour <= top)]
+    return sel.sort_values(time).drop_duplicates([key, "hour"], keep="last")
+
+
+def spark(per_hour: pd.Series, now: datetime, hours: int = 24) -> tuple[float | None, ...]:
+    """A value per hour (oldest first), None where an hour has no data."""
+    top = pd.Timestamp(now).floor("h")
+    index = pd.date_range(top - pd.Timedelta(hours=hours - 1), top, freq="h")
+    return tuple(None if pd.isna(v) else float(v) for v in per_hour.reindex(index))

@@ -40,6 +40,7 @@ from sqlalchemy import (
     func,
     select,
     text,
+    type_coerce,
 )
 from sqlalchemy import (
     Column as SaColumn,
@@ -184,7 +185,10 @@ class SqlSource(BaseSource):
     def _fetch(self, feed: str, start: datetime | None, end: datetime | None) -> pd.DataFrame:
         table = METADATA.tables[feed]
         spec = contract(feed)
-        query = select(table)
+        times = [c.name for c in spec.columns if c.type == "time"]
+        # Times come back raw and are converted per column, not per row: the
+        # store keeps UTC, so SQLite's offset-less text is UTC by construction.
+        query = select(*(type_coerce(table.c[n], Text) if n in times else table.c[n] for n in spec.names))
         if spec.time:
             tcol = table.c[spec.time]
             if start is not None:
@@ -193,8 +197,13 @@ class SqlSource(BaseSource):
                 query = query.where(tcol <= end)
             query = query.order_by(tcol)
         with self._connect() as conn:
-            result = conn.execute(query)
-            return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+            # Plain tuples: pandas probes Row objects attribute by attribute,
+            # which costs SQLAlchemy an exception per row.
+            rows = [tuple(row) for row in conn.execute(query)]
+        frame = pd.DataFrame(rows, columns=list(spec.names))
+        for name in times:
+            frame[name] = _utc(frame[name])
+        return frame
 
     def latest(self, feed: str) -> datetime | None:
         spec = contract(feed)
@@ -340,6 +349,14 @@ def _upsert(
     if add:
         sets[add] = table.c[add] + stmt.excluded[add]
     return stmt.on_conflict_do_update(index_elements=list(keys), set_=sets) if sets else stmt.on_conflict_do_nothing()
+
+
+def _utc(values: pd.Series) -> pd.Series:
+    """A stored time column as UTC ``datetime64``; unreadable values become NaT
+    (and the contract check then rejects them by row)."""
+    if values.empty:
+        return pd.Series(values, dtype="datetime64[ns, UTC]")
+    return pd.to_datetime(values, utc=True, errors="coerce", format="ISO8601")
 
 
 def _records(frame: pd.DataFrame, spec: Contract) -> list[dict[str, Any]]:
