@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, get_args
 
 import numpy as np
 import pandas as pd
@@ -25,7 +25,7 @@ from dashboard.domain import air, tourism, traffic
 from dashboard.kpis import CATALOGUE, compute_tiles
 from dashboard.live import Failed, Live, Rows, latest_per
 from dashboard.scope import Scope
-from dashboard.settings import Settings
+from dashboard.settings import ChoroplethKpi, Settings
 from datasources.synthetic import geography
 
 FeatureCollection = dict[str, Any]
@@ -57,8 +57,7 @@ LAYERS: tuple[LayerSpec, ...] = (
     LayerSpec("scenic", "景区客流", "Scenic areas", ("visitor_counts", "scenic_spots")),
 )
 LAYER_NAMES = tuple(layer.name for layer in LAYERS)
-#: KPIs a town choropleth can show (cheap per town, meaningful by area).
-CHOROPLETH_KPIS = ("working_rate", "aqi", "networking_rate", "visitors", "parking")
+CHOROPLETH_KPIS: tuple[str, ...] = get_args(ChoroplethKpi)
 
 
 def _fc(features: Iterable[dict[str, Any]]) -> FeatureCollection:

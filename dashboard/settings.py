@@ -30,6 +30,10 @@ DEFAULT_CONFIG = Path("shanting.toml")
 SECRET_KEYS = ("secret_key",)
 
 
+#: KPIs a 镇街 choropleth can show (cheap per town, meaningful by area).
+ChoroplethKpi = Literal["working_rate", "aqi", "networking_rate", "visitors", "parking"]
+
+
 class ConfigError(ValueError):
     """Invalid configuration; the message names every bad key."""
 
@@ -90,7 +94,7 @@ class Settings(BaseSettings):
     feeds: dict[str, str] = Field(default_factory=dict, description="feed → source name (default: the store)")
     freshness_s: dict[str, float] = Field(default_factory=dict, description="per-feed staleness limit overrides")
     tiles: TileLayerSettings | None = Field(None, description="optional tile basemap; none = offline basemap only")
-    choropleth_kpi: str = Field("working_rate", description="KPI the town areas are coloured by at start")
+    choropleth_kpi: ChoroplethKpi = Field("working_rate", description="KPI the town areas are coloured by at start")
     secret_key: SecretStr | None = Field(None, description="session signing key (environment only)")
 
     @classmethod

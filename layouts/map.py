@@ -63,9 +63,8 @@ def district_map(
         id=ids.MAP,
         className="district-map",
         bounds=bounds,
-        # dash-leaflet's viewport tracking needs a centre even when bounds rule.
-        center=[(bounds[0][0] + bounds[1][0]) / 2, (bounds[0][1] + bounds[1][1]) / 2],
-        zoom=10,
+        # No viewport tracking: its handler reads props.center, which is unset
+        # when bounds position the map (and center/zoom would override bounds).
         trackViewport=False,
         zoomSnap=0.25,
         minZoom=8,

@@ -90,3 +90,14 @@ def test_unwritable_data_dir_is_a_clear_error(tmp_path: Path) -> None:
     settings = load_settings(write(tmp_path, f'data_dir = "{blocker}/sub"\n'))
     with pytest.raises(ConfigError, match=r"data directory \S+ cannot be created"):
         build_sources(settings)
+
+
+def test_tile_layer_must_declare_its_datum(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"tiles.datum: Field required"):
+        load_settings(write(tmp_path, '[tiles]\nurl = "http://t/{z}/{x}/{y}.png"\nattribution = "x"\n'))
+    settings = load_settings(
+        write(tmp_path, '[tiles]\nurl = "http://t/{z}/{x}/{y}.png"\nattribution = "x"\ndatum = "gcj02"\n')
+    )
+    assert settings.tiles is not None and settings.tiles.datum == "gcj02"
+    with pytest.raises(ConfigError, match=r"choropleth_kpi: Input should be 'working_rate'"):
+        load_settings(write(tmp_path, 'choropleth_kpi = "star"\n'))
