@@ -61,6 +61,10 @@
         layer.bindTooltip(`${esc(f.properties.name)}${v == null ? "" : " · " + (Math.round(v * 1000) / 1000)}`,
           { sticky: true, className: "map-tip" });
       },
+      villagePoint: (f, latlng) => L.circleMarker(latlng, {
+        radius: f.properties.selected ? 7 : 4, weight: f.properties.selected ? 3 : 1,
+        color: f.properties.selected ? "#35c2ff" : "#cfd8e3", fillColor: "#9fb3c8", fillOpacity: 0.7,
+      }).bindTooltip(`${esc(f.properties.name)} · ${f.properties.population}人`, { className: "map-tip" }),
       segmentStyle: (f) => ({ color: CONGESTION[f.properties.level] || CONGESTION[0], weight: 4, opacity: 0.95 }),
       segmentTooltip: (f, layer) => layer.bindTooltip(
         `${esc(f.properties.name)} ${f.properties.speed == null ? "" : f.properties.speed + " km/h"}`,

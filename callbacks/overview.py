@@ -88,6 +88,8 @@ def drill_target(layer: str, props: dict[str, Any]) -> Any:
     """The query string a click on ``layer``'s feature leads to (pure)."""
     if layer == "towns" and props.get("code"):
         return f"?scope=town:{props['code']}"
+    if layer == "villages" and props.get("code"):
+        return f"?scope=village:{props['code']}"
     feed = CLICK_ASSET.get(layer)
     if feed and props.get("id") and feed in ASSET_FEEDS:
         return f"?scope=asset:{feed}:{props['id']}"

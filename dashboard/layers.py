@@ -49,6 +49,7 @@ LAYERS: tuple[LayerSpec, ...] = (
     LayerSpec("rivers", "河流水库", "Rivers & reservoirs", (), static=True),
     LayerSpec("roads", "主要道路", "Main roads", (), static=True),
     LayerSpec("towns", "镇街专题", "Towns by KPI", ("towns",)),
+    LayerSpec("villages", "村居", "Villages", ("villages",)),
     LayerSpec("segments", "路况", "Congestion", ("segment_speeds", "road_segments")),
     LayerSpec("accidents", "事故热力", "Accident heat", ("accidents",)),
     LayerSpec("cameras", "视频点位", "Cameras", ("cameras",)),
@@ -143,6 +144,22 @@ def towns(live: Live, settings: Settings, scope: Scope, now: datetime, kpi: str 
             )
         )
     return _fc(features)
+
+
+def villages(live: Live, settings: Settings, scope: Scope, now: datetime) -> FeatureCollection:
+    """村居 points (the drill step between a 镇街 and an asset)."""
+    rows = _frame(live, "villages")
+    if scope.town_code:
+        rows = rows.loc[rows["town_code"] == scope.town_code]
+    return _points(
+        rows,
+        lambda r: {
+            "code": r.village_code,
+            "name": r.name,
+            "population": int(r.population),
+            "selected": scope.level == "village" and scope.code == r.village_code,
+        },
+    )
 
 
 def segments(live: Live, settings: Settings, scope: Scope, now: datetime) -> FeatureCollection:
@@ -247,6 +264,7 @@ def scenic(live: Live, settings: Settings, scope: Scope, now: datetime) -> Featu
 
 LIVE: dict[str, Callable[..., FeatureCollection]] = {
     "towns": towns,
+    "villages": villages,
     "segments": segments,
     "accidents": accidents,
     "cameras": cameras,

@@ -21,6 +21,7 @@ ns = Namespace("shanting", "map")
 #: name → (GeoJSON options) for each live layer; static ones are drawn below them.
 _OPTIONS: Mapping[str, dict[str, object]] = {
     "towns": {"style": ns("townStyle"), "hoverStyle": ns("townHover"), "onEachFeature": ns("townTooltip")},
+    "villages": {"pointToLayer": ns("villagePoint")},
     "segments": {"style": ns("segmentStyle"), "onEachFeature": ns("segmentTooltip")},
     "accidents": {"style": ns("heatStyle"), "interactive": False},
     "cameras": {

@@ -14,6 +14,7 @@ pytestmark = [
 ]
 
 TOWN_PATH = "path.leaflet-interactive[stroke-dasharray='4 3']"
+VILLAGE_PATH = "path.leaflet-interactive[stroke='#cfd8e3']"
 
 
 def wait_tiles(dash_duo, timeout: float = 20) -> dict[str, str]:  # type: ignore[no-untyped-def]
@@ -58,7 +59,7 @@ def test_ovw001_every_layer_and_tile_with_real_values(dash_duo, live_app, free_p
     assert "数据源异常" not in " ".join(tiles.values())
     assert any(ch.isdigit() for ch in tiles["working_rate"]) and any(ch.isdigit() for ch in tiles["aqi"])
     overlays = [e.text for e in dash_duo.find_elements(".leaflet-control-layers-overlays label")]
-    assert overlays == ["镇街专题", "路况", "事故热力", "视频点位", "公交车辆", "空气站", "景区客流"]
+    assert overlays == ["镇街专题", "村居", "路况", "事故热力", "视频点位", "公交车辆", "空气站", "景区客流"]
     assert wait_count(dash_duo, TOWN_PATH, lambda n: n == 10) == 10
     wait_count(dash_duo, ".air-icon", lambda n: n == 11)
     wait_count(dash_duo, ".cam-cluster", lambda n: n > 0)
@@ -78,20 +79,46 @@ def test_ovw002_toggling_a_layer_hides_it(dash_duo, live_app, free_port) -> None
     assert dash_duo.get_logs() == []
 
 
-def test_ovw003_clicking_a_town_scopes_everything_and_back_returns(dash_duo, live_app, free_port) -> None:  # type: ignore[no-untyped-def]
+def crumb_parts(dash_duo, n: int, timeout: float = 15) -> list[str]:  # type: ignore[no-untyped-def]
+    """The breadcrumb's parts once it has ``n`` of them."""
+    deadline = time.monotonic() + timeout
+    parts: list[str] = []
+    while time.monotonic() < deadline:
+        try:
+            parts = [p.strip() for p in dash_duo.find_element("#breadcrumb").text.split("›")]
+        except StaleElementReferenceException:
+            continue
+        if len(parts) == n:
+            return parts
+        time.sleep(0.3)
+    raise AssertionError(f"breadcrumb never had {n} parts: {parts}")
+
+
+def click(dash_duo, css: str, index: int = 0) -> None:  # type: ignore[no-untyped-def]
+    """Click a map feature the way Leaflet sees it (a DOM click on its path)."""
+    wait_count(dash_duo, css, lambda n: n > index)
+    target = dash_duo.driver.find_elements(By.CSS_SELECTOR, css)[index]
+    dash_duo.driver.execute_script("arguments[0].dispatchEvent(new MouseEvent('click', {bubbles: true}))", target)
+
+
+def test_ovw003_drill_district_town_village_and_back(dash_duo, live_app, free_port) -> None:  # type: ignore[no-untyped-def]
     dash_duo.start_server(live_app(), port=free_port)
     district = cameras_counted(dash_duo)
-    wait_count(dash_duo, TOWN_PATH, lambda n: n == 10)
-    town = dash_duo.driver.find_elements(By.CSS_SELECTOR, TOWN_PATH)[3]
-    dash_duo.driver.execute_script("arguments[0].dispatchEvent(new MouseEvent('click', {bubbles: true}))", town)
-    dash_duo.wait_for_contains_text("#breadcrumb", "›", timeout=15)
-    assert "scope=town%3A370406" in dash_duo.driver.current_url or "scope=town:370406" in dash_duo.driver.current_url
-    crumbs = dash_duo.find_element("#breadcrumb").text.split("›")
-    assert crumbs[0].strip() == "山亭区" and crumbs[1].strip().endswith(("镇", "街道"))
-    assert 0 < cameras_counted(dash_duo) < district
+    click(dash_duo, TOWN_PATH, 3)
+    town = crumb_parts(dash_duo, 2)
+    assert town[0] == "山亭区" and town[1].endswith(("镇", "街道"))
+    assert "scope=town" in dash_duo.driver.current_url
+    in_town = cameras_counted(dash_duo)
+    assert 0 < in_town < district
     wait_count(dash_duo, ".air-icon", lambda n: 1 <= n <= 2)  # the town's own station(s)
+    click(dash_duo, VILLAGE_PATH)  # … then one of its 村居: the tiles narrow again
+    village = crumb_parts(dash_duo, 3)
+    assert village[:2] == town and "scope=village" in dash_duo.driver.current_url
+    assert cameras_counted(dash_duo) <= in_town
     dash_duo.driver.back()
-    dash_duo.wait_for_text_to_equal("#breadcrumb", "山亭区", timeout=15)
+    assert crumb_parts(dash_duo, 2) == town
+    dash_duo.driver.back()
+    assert crumb_parts(dash_duo, 1) == ["山亭区"]
     assert cameras_counted(dash_duo) == district
     assert dash_duo.get_logs() == []
 
