@@ -137,3 +137,11 @@ def _counts(data_dir: Path) -> dict[str, int]:
 
     with sqlite3.connect(data_dir / "shanting.db") as conn:
         return {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("towns", "air_readings")}
+
+
+def test_unwritable_data_directory_is_a_clear_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("x")
+    out = run("serve", "--no-simulator", env={"SHANTING_DATA_DIR": str(blocker / "data")}, cwd=tmp_path)
+    assert out.returncode == 2
+    assert "configuration error" in out.stderr and "cannot be created" in out.stderr

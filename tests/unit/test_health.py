@@ -100,3 +100,24 @@ def test_silence_outside_active_hours_is_idle_not_stale(local_time: str, age_min
     now = datetime.fromisoformat(local_time)
     last = now - timedelta(minutes=age_min) if age_min is not None else None
     assert health.classify(last, timedelta(minutes=2), now, last is not None, ("05:30", "21:30")) == state
+
+
+def test_bad_rows_a_department_wrote_show_in_health(seeded_copy: Path, make_settings) -> None:  # type: ignore[no-untyped-def]
+    import sqlite3
+
+    with sqlite3.connect(seeded_copy) as conn:
+        conn.execute(
+            "INSERT INTO air_readings (station_id, ts, pm25, averaging) VALUES ('air-01', ?, -40, '1h')",
+            ((NOW - timedelta(minutes=30)).strftime("%Y-%m-%d %H:%M:%S.000000"),),
+        )
+    settings = settings_on(seeded_copy, make_settings)
+    sources = build_sources(settings)
+    snap = health.collect(sources, settings, now=NOW)
+    air = {f.feed: f for f in snap.feeds}["air_readings"]
+    assert air.rejected == 1 and air.state == "fresh"
+    assert air.report["sample"][0]["column"] == "pm25"
+    assert "below the allowed minimum" in air.report["sample"][0]["reason"]
+    as_json = snap.as_json()["feeds"]["air_readings"]
+    assert as_json["rejected"] == 1
+    # … and the report is kept in the store for every worker to see.
+    assert sources.store.feed_status()["air_readings"]["rejected"] == 1
