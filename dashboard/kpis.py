@@ -9,13 +9,16 @@ sparkline and its data time. Computation is pure over the frames that
 
 from __future__ import annotations
 
+import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
-from typing import Literal
+from pathlib import Path
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+from pydantic import TypeAdapter, ValidationError
 
 from dashboard.areas import Areas
 from dashboard.domain import air, rating, tourism, traffic, video, water
@@ -24,6 +27,7 @@ from dashboard.live import Failed, Live, Rows, hourly_latest, latest_per, spark
 from dashboard.scope import Scope
 from dashboard.settings import Settings
 from dashboard.timeutil import TZ
+from datasources.contracts import CONTRACTS
 
 H = timedelta(hours=1)
 Format = Literal["pct", "int", "float1", "star", "aqi", "ratio"]
@@ -317,215 +321,64 @@ def star_rating(f: Frames, scope: Scope, areas: Areas, now: datetime) -> Compute
     return Computed(result.composite, label=f"{result.star}★")
 
 
-def _spec(
-    id: str, domain: str, zh: str, en: str, unit: str, fmt: Format, feeds: tuple[str, ...], **kw: object
-) -> TileSpec:
-    return TileSpec(id, domain, zh, en, unit, fmt, feeds, **kw)  # type: ignore[arg-type]
+COMPUTE: dict[str, Compute] = {
+    "tpi": tpi,
+    "bus_on_time": bus_on_time,
+    "parking": parking,
+    "accidents": accidents_today,
+    "working_rate": _video("working_rate"),
+    "networking_rate": _video("networking_rate"),
+    "hd_share": _video("hd_share"),
+    "cameras_down": cameras_down,
+    "aqi": aqi_now,
+    "good_days": good_days,
+    "water_meeting": water_meeting,
+    "radiation": radiation_ratio,
+    "visitors": visitors,
+    "peak_load": peak_load,
+    "spots_warning": spots_warning,
+    "star": star_rating,
+}
+TILES_FILE = Path(__file__).with_name("kpis.toml")
 
 
-SEG = ("segment_speeds", "road_segments")
-CATALOGUE = Catalogue(
-    specs=(
-        _spec(
-            "tpi",
-            "transport",
-            "交通指数",
-            "Traffic index",
-            "",
-            "float1",
-            SEG,
-            thresholds=(4, 6),
-            direction="lower",
-            drill="/transport",
-            note_zh="参照 GB/T 33171",
-            note_en="after GB/T 33171",
-        ),
-        _spec(
-            "bus_on_time",
-            "transport",
-            "公交准点率",
-            "Bus on-time",
-            "%",
-            "pct",
-            ("bus_positions",),
-            thresholds=(0.9, 0.8),
-            direction="higher",
-            drill="/transport",
-        ),
-        _spec(
-            "parking",
-            "transport",
-            "停车占用率",
-            "Parking occupancy",
-            "%",
-            "pct",
-            ("parking_occupancy", "parking_lots"),
-            thresholds=(0.85, 0.95),
-            direction="lower",
-            drill="/transport",
-        ),
-        _spec("accidents", "transport", "今日事故", "Accidents today", "起", "int", ("accidents",), drill="/transport"),
-        _spec(
-            "working_rate",
-            "video",
-            "视频完好率",
-            "Working rate",
-            "%",
-            "pct",
-            ("cameras",),
-            thresholds=(0.98, 0.95),
-            direction="higher",
-            drill="/video",
-            note_zh="目标 98%",
-            note_en="target 98%",
-        ),
-        _spec(
-            "networking_rate",
-            "video",
-            "联网率",
-            "Networked",
-            "%",
-            "pct",
-            ("cameras",),
-            thresholds=(1.0, 0.95),
-            direction="higher",
-            drill="/video",
-            note_zh="目标 100%",
-            note_en="target 100%",
-        ),
-        _spec(
-            "hd_share",
-            "video",
-            "高清占比",
-            "HD share",
-            "%",
-            "pct",
-            ("cameras",),
-            thresholds=(1.0, 0.8),
-            direction="higher",
-            drill="/video",
-        ),
-        _spec("cameras_down", "video", "离线/故障", "Offline/fault", "路", "int", ("cameras",), drill="/video"),
-        _spec(
-            "aqi",
-            "environment",
-            "空气质量指数",
-            "AQI",
-            "",
-            "aqi",
-            ("air_readings", "air_stations"),
-            thresholds=(100, 150),
-            direction="lower",
-            drill="/environment",
-            note_zh="HJ 633 小时值",
-            note_en="HJ 633 hourly",
-        ),
-        _spec(
-            "good_days",
-            "environment",
-            "近30日优良率",
-            "Good days (30 d)",
-            "%",
-            "pct",
-            ("air_readings", "air_stations"),
-            thresholds=(0.8, 0.6),
-            direction="higher",
-            drill="/environment",
-        ),
-        _spec(
-            "water_meeting",
-            "environment",
-            "水质达标率",
-            "Water on target",
-            "%",
-            "pct",
-            ("water_samples", "water_sections"),
-            thresholds=(1.0, 0.8),
-            direction="higher",
-            drill="/environment",
-            note_zh="GB 3838 单因子",
-            note_en="GB 3838 single factor",
-        ),
-        _spec(
-            "radiation",
-            "environment",
-            "辐射/本底",
-            "Dose vs baseline",
-            "×",
-            "ratio",
-            ("radiation_readings", "radiation_stations"),
-            thresholds=(1.5, 2.0),
-            direction="lower",
-            drill="/environment",
-        ),
-        _spec(
-            "visitors",
-            "tourism",
-            "在园游客",
-            "Visitors in parks",
-            "人",
-            "int",
-            ("visitor_counts", "scenic_spots"),
-            drill="/tourism",
-        ),
-        _spec(
-            "peak_load",
-            "tourism",
-            "最高负荷",
-            "Peak load",
-            "%",
-            "pct",
-            ("visitor_counts", "scenic_spots"),
-            thresholds=(0.7, 0.8),
-            direction="lower",
-            drill="/tourism",
-            note_zh="承载量为假设值",
-            note_en="capacities assumed",
-        ),
-        _spec(
-            "spots_warning",
-            "tourism",
-            "预警景区",
-            "Areas ≥ 80%",
-            "个",
-            "int",
-            ("visitor_counts", "scenic_spots"),
-            drill="/tourism",
-        ),
-        _spec(
-            "star",
-            "rating",
-            "星级综合得分",
-            "Composite score",
-            "★",
-            "float1",
-            ("rating_indicators", "rating_values"),
-            thresholds=(4, 3),
-            direction="higher",
-            drill="/rating",
-            note_zh="示例目录 · 合成规则为假设",
-            note_en="sample catalogue · assumed rule",
-        ),
-    ),
-    compute={
-        "tpi": tpi,
-        "bus_on_time": bus_on_time,
-        "parking": parking,
-        "accidents": accidents_today,
-        "working_rate": _video("working_rate"),
-        "networking_rate": _video("networking_rate"),
-        "hd_share": _video("hd_share"),
-        "cameras_down": cameras_down,
-        "aqi": aqi_now,
-        "good_days": good_days,
-        "water_meeting": water_meeting,
-        "radiation": radiation_ratio,
-        "visitors": visitors,
-        "peak_load": peak_load,
-        "spots_warning": spots_warning,
-        "star": star_rating,
-    },
-)
+def load_catalogue(path: Path = TILES_FILE) -> Catalogue:
+    """The tile definitions from their data file, checked against the code.
+
+    Raises ValueError naming the tile and the problem (no computation for an
+    id, an unknown feed, thresholds without a direction…).
+    """
+    with path.open("rb") as fh:
+        entries = tomllib.load(fh).get("tile", [])
+    specs = tuple(_tile_spec(entry, path) for entry in entries)
+    ids = [s.id for s in specs]
+    if len(set(ids)) != len(ids):
+        raise ValueError(f"{path}: duplicate tile ids")
+    return Catalogue(specs, {s.id: COMPUTE[s.id] for s in specs})
+
+
+_SPEC = TypeAdapter(TileSpec)
+
+
+def _tile_spec(entry: dict[str, Any], path: Path) -> TileSpec:
+    tile = entry.get("id")
+    unknown = set(entry) - ({f.name for f in fields(TileSpec)} | {"format"}) | ({"fmt"} & set(entry))
+    problems = [f"unknown key {k!r}" for k in sorted(unknown)]
+    if tile not in COMPUTE:
+        problems.append(f"no computation for this id (known: {', '.join(COMPUTE)})")
+    problems += [f"unknown feed {f!r}" for f in entry.get("feeds", ()) if f not in CONTRACTS]
+    if ("thresholds" in entry) != ("direction" in entry):
+        problems.append("thresholds and direction go together")
+    try:
+        spec = _SPEC.validate_python({**{k: v for k, v in entry.items() if k != "format"}, "fmt": entry.get("format")})
+    except ValidationError as exc:
+        problems += [f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()]
+    if problems:
+        raise ValueError(f"{path}: tile {tile}: " + "; ".join(problems))
+    return spec
+
+
+CATALOGUE = load_catalogue()
 DOMAINS = ("transport", "video", "environment", "tourism", "rating")
 
 

@@ -92,3 +92,33 @@ def test_threshold_colour(value: float | None, direction: str, level: str) -> No
     limits = (0.98, 0.95) if direction == "higher" else (100, 150)
     spec = TileSpec("x", "video", "x", "x", "", "pct", (), thresholds=limits, direction=direction)  # type: ignore[arg-type]
     assert Tile(spec, value).level == level
+
+
+def test_tile_definitions_are_data_checked_against_the_code(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from dashboard.kpis import load_catalogue
+
+    path = tmp_path / "kpis.toml"
+    path.write_text(
+        '[[tile]]\nid = "aqi"\ndomain = "environment"\ntitle_zh = "空气"\ntitle_en = "Air"\nunit = ""\nformat = "aqi"\n'
+        'feeds = ["air_readings", "air_stations"]\nthresholds = [100, 150]\ndirection = "lower"\ndrill = "/environment"\n',
+        encoding="utf-8",
+    )
+    (spec,) = load_catalogue(path).specs
+    assert spec.thresholds == (100.0, 150.0) and spec.fmt == "aqi"
+    path.write_text(
+        '[[tile]]\nid = "weather"\ndomain = "environment"\ntitle_zh = "x"\ntitle_en = "x"\nformat = "percent"\n'
+        'feeds = ["air_reading"]\nthresholds = [1, 2]\ncolour = "red"\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(ValueError) as err:
+        load_catalogue(path)
+    message = str(err.value)
+    for words in (
+        "tile weather",
+        "unknown key 'colour'",
+        "no computation for this id",
+        "unknown feed 'air_reading'",
+        "thresholds and direction go together",
+        "fmt: Input should be",
+    ):
+        assert words in message, words
