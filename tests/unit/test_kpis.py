@@ -100,7 +100,8 @@ def test_tile_definitions_are_data_checked_against_the_code(tmp_path) -> None:  
     path = tmp_path / "kpis.toml"
     path.write_text(
         '[[tile]]\nid = "aqi"\ndomain = "environment"\ntitle_zh = "空气"\ntitle_en = "Air"\nunit = ""\nformat = "aqi"\n'
-        'feeds = ["air_readings", "air_stations"]\nthresholds = [100, 150]\ndirection = "lower"\ndrill = "/environment"\n',
+        'feeds = ["air_readings", "air_stations"]\nthresholds = [100, 150]\ndirection = "lower"\n'
+        'drill = "/environment"\n',
         encoding="utf-8",
     )
     (spec,) = load_catalogue(path).specs
