@@ -16,6 +16,7 @@ import dash
 from dash import Dash, html
 
 from callbacks import data as data_callbacks
+from callbacks import environment as environment_callbacks
 from callbacks import overview as overview_callbacks
 from callbacks import shell as shell_callbacks
 from dashboard import routes
@@ -30,6 +31,7 @@ from dashboard.timeutil import now_utc
 from dashboard.views import crumbs, layer_urls, legend_entries, resolve
 from datasources import Sources
 from layouts.data_page import data_page
+from layouts.environment import page as environment_page
 from layouts.overview import overview, scope_error
 from layouts.placeholder import not_found, under_construction
 from layouts.shell import shell
@@ -65,6 +67,7 @@ def create_app(
     shell_callbacks.register(app, services)
     data_callbacks.register(app, services)
     overview_callbacks.register(app, services)
+    environment_callbacks.register(app, services)
     routes.register(app.server, services)
     return app
 
@@ -94,6 +97,8 @@ def _scene_layout(scene: Scene, services: Services, scope: str | None = None, **
         return data_page(lang)
     if scene.id == "overview":
         return _overview(services, lang, scope)
+    if scene.id == "environment":
+        return environment_page(services, lang, scope)
     return under_construction(scene.id, lang)
 
 

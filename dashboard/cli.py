@@ -122,15 +122,18 @@ def _simulate(args: argparse.Namespace) -> int:
     settings = _settings(args)
     store, district = _store(settings), _district(settings)
     backfill = timedelta(days=settings.simulator.history_days)
+    rules = simulation.environment_rules(store, settings)
     if args.once:
-        counts = simulation.tick(store, district, now_utc(), backfill)
+        counts = simulation.tick(store, district, now_utc(), backfill, rules)
         print(f"wrote {sum(counts.values()):,} rows")
         return 0
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     log.info("simulator running every %.0f s; Ctrl-C to stop", settings.simulator.interval_s)
     try:
-        simulation.run(store, district, interval_s=settings.simulator.interval_s, backfill=backfill, stop=stop)
+        simulation.run(
+            store, district, interval_s=settings.simulator.interval_s, backfill=backfill, stop=stop, rules=rules
+        )
     except KeyboardInterrupt:
         stop.set()
     return 0
@@ -156,11 +159,17 @@ def _serve(args: argparse.Namespace) -> int:
     stop = threading.Event()
     if settings.simulator.enabled and not args.no_simulator:
         backfill = timedelta(days=settings.simulator.history_days)
-        simulation.tick(store, district, now_utc(), backfill)  # close the gap before serving
+        rules = simulation.environment_rules(store, settings)
+        simulation.tick(store, district, now_utc(), backfill, rules)  # close the gap before serving
         threading.Thread(
             target=simulation.run,
             kwargs=dict(
-                store=store, district=district, interval_s=settings.simulator.interval_s, backfill=backfill, stop=stop
+                store=store,
+                district=district,
+                interval_s=settings.simulator.interval_s,
+                backfill=backfill,
+                stop=stop,
+                rules=rules,
             ),
             name="simulator",
             daemon=True,

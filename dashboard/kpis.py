@@ -231,26 +231,18 @@ def _aqi_of(means: pd.Series, hour: pd.Timestamp) -> float | None:
 
 
 def good_days(f: Frames, scope: Scope, areas: Areas, now: datetime) -> Computed:
-    """Share of the last 30 days with daily AQI ≤ 100 (优良天数比例).
+    """Share of the last 30 complete days with daily AQI ≤ 100 (优良天数比例),
+    by the same daily rule the environment scene shows (HJ 633, GB 3095 validity)."""
+    # Imported here: the environment module builds on this one's air helpers.
+    from dashboard.environment import scope_daily
 
-    Daily AQI of the stations' mean daily concentrations, with O₃ as the
-    stations' mean of each one's highest 8-hour moving average (HJ 633).
-    """
     readings = _air_scoped(f, scope, areas)
     if readings.empty:
         return Computed(None)
-    local_day = readings["ts"].dt.tz_convert(TZ).dt.date
-    past = readings.assign(day=local_day).loc[local_day < now.astimezone(TZ).date()].sort_values(["station_id", "ts"])
-    past = past.assign(o3_8h=past.groupby("station_id")["o3"].transform(lambda s: s.rolling(8).mean()))
-    daily = past.groupby("day")[["pm25", "pm10", "so2", "no2", "co"]].mean()
-    daily["o3_8h"] = past.groupby(["day", "station_id"])["o3_8h"].max().groupby("day").mean()
-    values = []
-    for day, row in daily.tail(30).iterrows():
-        conc = {p: float(v) for p, v in row.items() if not np.isnan(v)}
-        observed = datetime.combine(day, datetime.min.time(), TZ)  # type: ignore[arg-type]
-        values.append(air.aqi(conc, averaging="24h", observed_at=observed).aqi <= 100)
-    value = float(np.mean(values)) if values else None
-    return Computed(value, data_time=readings["ts"].max(), label=f"{len(values)}")
+    _days, values = scope_daily(readings, now, 30)
+    rated = [v for v in values if v is not None]
+    value = float(np.mean([v <= 100 for v in rated])) if rated else None
+    return Computed(value, data_time=readings["ts"].max(), label=f"{len(rated)}")
 
 
 def water_meeting(f: Frames, scope: Scope, areas: Areas, now: datetime) -> Computed:

@@ -21,7 +21,7 @@ SCENES: tuple[Scene, ...] = (
     Scene("overview", "/", 0, built=True),
     Scene("transport", "/transport", 1),
     Scene("video", "/video", 2),
-    Scene("environment", "/environment", 3),
+    Scene("environment", "/environment", 3, built=True),
     Scene("tourism", "/tourism", 4),
     Scene("rating", "/rating", 5),
     Scene("data", "/data", 6, built=True),

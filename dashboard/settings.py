@@ -67,6 +67,16 @@ class TileLayerSettings(Section):
     max_zoom: int = Field(18, ge=1, le=22)
 
 
+class EnvironmentSettings(Section):
+    """Rules of the environment scene (生态环境)."""
+
+    episode_aqi: int = Field(100, ge=0, le=500, description="hourly AQI above which an hour counts toward an episode")
+    episode_hours: int = Field(2, ge=1, le=72, description="consecutive hours above episode_aqi that make an episode")
+    radiation_alert_factor: float = Field(
+        2.0, gt=1.0, le=100.0, description="alert when dose > factor × station baseline (assumption, REFERENCE.md §8)"
+    )
+
+
 class SourceSettings(Section):
     """One datasource: its kind plus the kind's own options (checked by the kind)."""
 
@@ -95,6 +105,7 @@ class Settings(BaseSettings):
     freshness_s: dict[str, float] = Field(default_factory=dict, description="per-feed staleness limit overrides")
     tiles: TileLayerSettings | None = Field(None, description="optional tile basemap; none = offline basemap only")
     choropleth_kpi: ChoroplethKpi = Field("working_rate", description="KPI the town areas are coloured by at start")
+    environment: EnvironmentSettings = EnvironmentSettings()
     secret_key: SecretStr | None = Field(None, description="session signing key (environment only)")
 
     @classmethod

@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 
 from tqdm import tqdm
 
+from dashboard.settings import Settings
 from dashboard.timeutil import now_utc
 from datasources.base import WritableSource
 from datasources.kinds.synthetic import RATING_SINCE
@@ -107,11 +108,18 @@ def _rows(district: SyntheticDistrict, chunk: Chunk):  # type: ignore[no-untyped
     return district.series(chunk.feed, chunk.start, chunk.end, step=chunk.step)
 
 
-def tick(store: WritableSource, district: SyntheticDistrict, now: datetime, backfill: timedelta) -> dict[str, int]:
+def tick(
+    store: WritableSource,
+    district: SyntheticDistrict,
+    now: datetime,
+    backfill: timedelta,
+    rules: Callable[[datetime], int] | None = None,
+) -> dict[str, int]:
     """Write every series feed's rows from its newest stored row up to ``now``.
 
     A gap longer than a day (the server was off) is backfilled at the history
-    step; at most ``backfill`` is filled.
+    step; at most ``backfill`` is filled. ``rules`` then raises the events the
+    new data calls for (AQI episodes) and returns how many it wrote.
     """
     written: dict[str, int] = {}
     for feed in district.SERIES_FEEDS:
@@ -123,6 +131,8 @@ def tick(store: WritableSource, district: SyntheticDistrict, now: datetime, back
     written["cameras"] = _camera_changes(store, district, now)
     for feed, keep in RETENTION.items():
         store.prune(feed, now - keep)  # type: ignore[attr-defined]
+    if rules is not None:
+        written["events"] = rules(now)
     return written
 
 
@@ -158,6 +168,7 @@ def run(
     backfill: timedelta,
     stop: threading.Event,
     clock: Callable[[], datetime] = now_utc,
+    rules: Callable[[datetime], int] | None = None,
 ) -> None:
     """The live loop: one tick every ``interval_s`` until ``stop`` is set.
 
@@ -167,8 +178,33 @@ def run(
     """
     while not stop.is_set():
         try:
-            counts = tick(store, district, clock(), backfill)
+            counts = tick(store, district, clock(), backfill, rules)
             log.debug("simulator tick: %s", counts)
         except Exception:
             log.exception("simulator tick failed; retrying in %.0f s", interval_s)
         stop.wait(interval_s)
+
+
+def environment_rules(store: WritableSource, settings: Settings) -> Callable[[datetime], int]:
+    """The AQI-episode rule over the store, run when new air readings arrive.
+
+    Episodes only change when an hourly reading lands, so the rule skips ticks
+    that brought none; it is idempotent, so running it again is harmless.
+    """
+    from dashboard.environment import EPISODE_LEAD, EPISODE_WINDOW, write_environment_events
+
+    seen: dict[str, datetime | None] = {"latest": None}
+
+    def run_rules(now: datetime) -> int:
+        latest = store.latest("air_readings")
+        if latest is None or latest == seen["latest"]:
+            return 0
+        frames = {
+            "air_readings": store.read("air_readings", start=now - EPISODE_WINDOW - EPISODE_LEAD, end=now).frame,
+            "air_stations": store.read("air_stations").frame,
+        }
+        written = write_environment_events(store, frames, settings, now)
+        seen["latest"] = latest
+        return written
+
+    return run_rules

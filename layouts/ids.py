@@ -39,3 +39,15 @@ def layer(name: object) -> dict[str, object]:
 def data_attrs(**values: str) -> dict[str, Any]:
     """``data-*`` attributes for a component (``data_attrs(feed="x")`` → ``data-feed``)."""
     return {f"data-{k.replace('_', '-')}": v for k, v in values.items()}
+
+
+# ---- environment scene (生态环境): panel bodies the scene callback fills ----
+ENV_AIR_NOW = "env-air-now"
+ENV_TREND_24H = "env-trend-24h"
+ENV_TREND_30D = "env-trend-30d"
+ENV_RANKING = "env-ranking"
+ENV_STATIONS = "env-stations"
+ENV_WATER = "env-water"
+ENV_RESERVOIRS = "env-reservoirs"
+ENV_RADIATION = "env-radiation"
+ENV_EPISODES = "env-episodes"

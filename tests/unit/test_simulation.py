@@ -55,3 +55,16 @@ def test_retention_prunes_old_bus_positions(seeded_copy: Path) -> None:
     simulation.tick(store, SyntheticDistrict(), NOW + 7 * H, timedelta(days=3))
     oldest = store.read("bus_positions").frame["ts"].min()
     assert oldest >= NOW + 7 * H - simulation.RETENTION["bus_positions"]
+
+
+def test_the_live_loop_raises_aqi_episode_events_once(seeded_copy: Path, make_settings) -> None:  # type: ignore[no-untyped-def]
+    store = SqlSource("store", SqlOptions(url=f"sqlite:///{seeded_copy}"))
+    rules = simulation.environment_rules(store, make_settings())
+    later = NOW + timedelta(hours=2)
+    simulation.tick(store, SyntheticDistrict(), later, timedelta(days=3), rules)
+    events = store.read("events").frame
+    assert len(events) > 0 and set(events["rule_id"]) == {"aqi_episode"}
+    assert events["event_id"].is_unique
+    # No new readings: the rule does not run again; rerunning it anyway changes nothing.
+    assert simulation.tick(store, SyntheticDistrict(), later, timedelta(days=3), rules)["events"] == 0
+    assert len(store.read("events").frame) == len(events)
