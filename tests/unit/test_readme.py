@@ -1,0 +1,25 @@
+"""The README stays true: its example configuration is accepted as written."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from dashboard.settings import load_settings
+from dashboard.sources import build_sources
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def test_the_readme_configuration_example_is_valid(tmp_path: Path) -> None:
+    (example,) = re.findall(r"```toml\n(.*?)```", README.read_text(encoding="utf-8"), re.S)
+    path = tmp_path / "shanting.toml"
+    path.write_text(example.replace('data_dir = "data"', f'data_dir = "{tmp_path}"'), encoding="utf-8")
+    settings = load_settings(path)
+    assert settings.tiles is not None and settings.environment.episode_hours == 2
+    build_sources(settings)
+
+
+def test_the_readme_names_the_two_commands() -> None:
+    text = README.read_text(encoding="utf-8")
+    assert "make run" in text and "make test" in text
