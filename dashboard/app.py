@@ -19,6 +19,7 @@ from callbacks import data as data_callbacks
 from callbacks import environment as environment_callbacks
 from callbacks import overview as overview_callbacks
 from callbacks import shell as shell_callbacks
+from callbacks import video as video_callbacks
 from dashboard import routes
 from dashboard.i18n import request_lang, t
 from dashboard.layers import LAYER_NAMES, bounds
@@ -35,6 +36,7 @@ from layouts.environment import page as environment_page
 from layouts.overview import overview, scope_error
 from layouts.placeholder import not_found, under_construction
 from layouts.shell import shell
+from layouts.video import page as video_page
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -68,6 +70,7 @@ def create_app(
     data_callbacks.register(app, services)
     overview_callbacks.register(app, services)
     environment_callbacks.register(app, services)
+    video_callbacks.register(app, services)
     routes.register(app.server, services)
     return app
 
@@ -99,6 +102,8 @@ def _scene_layout(scene: Scene, services: Services, scope: str | None = None, **
         return _overview(services, lang, scope)
     if scene.id == "environment":
         return environment_page(services, lang, scope)
+    if scene.id == "video":
+        return video_page(services, lang, scope)
     return under_construction(scene.id, lang)
 
 

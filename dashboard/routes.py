@@ -92,6 +92,24 @@ def register(server: Flask, services: Services) -> None:
         frame = pd.DataFrame([_tile_row(tile, lang) for tile in services.tiles(scope)])
         return _download(csv_bytes(frame), "text/csv; charset=utf-8", f"shanting-kpis-{_slug(scope)}.csv")
 
+    @server.get("/export/camera-sites.csv")
+    def export_camera_sites() -> ResponseReturnValue:
+        from dashboard.export import csv_bytes
+        from dashboard.live import Failed
+        from dashboard.video_view import advice
+
+        scope = resolve(request.args.get("scope"), services.live)
+        n = request.args.get("n", "10")
+        if not n.isdigit() or not 1 <= int(n) <= 500:
+            return _problem(400, f"n must be a whole number from 1 to 500, got {n[:20]!r}")
+        sites = advice(services.live, scope, int(n))
+        if isinstance(sites, Failed):
+            return _problem(503, f"feed {sites.feed} is unavailable: {sites.error}")
+        columns = ["place_id", "name", "category", "town_code", "town_name", "lon", "lat", "gain", "covered"]
+        frame = sites[columns].assign(coverage_rate=sites["coverage_rate"].round(4))
+        frame.insert(0, "rank", range(1, len(frame) + 1))
+        return _download(csv_bytes(frame), "text/csv; charset=utf-8", f"shanting-camera-sites-{_slug(scope)}.csv")
+
     @server.get("/export/map.html")
     def export_map() -> ResponseReturnValue:
         from dashboard.views import briefing_map

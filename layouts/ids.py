@@ -51,3 +51,13 @@ ENV_WATER = "env-water"
 ENV_RESERVOIRS = "env-reservoirs"
 ENV_RADIATION = "env-radiation"
 ENV_EPISODES = "env-episodes"
+
+# ---- video scene (治安视频): panel bodies the scene callbacks fill ----
+VID_HEALTH = "vid-health"
+VID_AREAS = "vid-areas"
+VID_OFFLINE = "vid-offline"
+VID_COVERAGE = "vid-coverage"
+VID_UNCOVERED = "vid-uncovered"
+VID_N = "vid-n"
+VID_ADVISOR = "vid-advisor"
+VID_EXPORT = "vid-export"

@@ -1,0 +1,121 @@
+"""The video scene in headless Chromium at 1920×1080: rates, offline list, coverage, the placement advisor."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+from selenium.common.exceptions import StaleElementReferenceException
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning"),
+]
+
+AREA_ROWS = "#vid-areas tbody tr"
+ADVISOR_ROWS = "#vid-advisor tbody tr"
+FAILING = "数据源异常"
+PCT = re.compile(r"\d{1,3}\.\d%")
+
+
+def count(dash_duo, css: str) -> int:  # type: ignore[no-untyped-def]
+    return len(dash_duo.driver.find_elements(By.CSS_SELECTOR, css))
+
+
+def wait_for(dash_duo, check, what: str, timeout: float = 20):  # type: ignore[no-untyped-def]
+    """Poll ``check()`` until it returns something truthy (the page re-renders under us meanwhile)."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            last = check()
+        except StaleElementReferenceException:
+            last = None
+        if last:
+            return last
+        time.sleep(0.3)
+    raise AssertionError(f"{what}: never happened (last: {last!r})")
+
+
+def text(dash_duo, css: str) -> str:  # type: ignore[no-untyped-def]
+    return str(dash_duo.find_element(css).text)
+
+
+def open_scene(dash_duo, app, port: int, query: str = "") -> None:  # type: ignore[no-untyped-def]
+    dash_duo.start_server(app, port=port)
+    dash_duo.driver.set_window_size(1920, 1080)
+    dash_duo.driver.get(f"{dash_duo.server_url}/video{query}")
+    wait_for(dash_duo, lambda: "…" not in text(dash_duo, "#vid-areas"), "area table filled")
+
+
+def test_vid001_scene_shows_rates_offline_coverage_and_advisor(dash_duo, live_app, free_port) -> None:  # type: ignore[no-untyped-def]
+    open_scene(dash_duo, live_app(), free_port)
+    assert wait_for(dash_duo, lambda: count(dash_duo, AREA_ROWS) == 10, "10 town rows")
+    rates = [e.text for e in dash_duo.find_elements("#vid-health .vid-rate-value")]
+    assert len(rates) == 3 and all(PCT.fullmatch(r) for r in rates)
+    assert "目标 98%" in text(dash_duo, "#vid-health") and "雪亮工程" in text(dash_duo, "#vid-health")
+    offline = wait_for(dash_duo, lambda: text(dash_duo, "#vid-offline").replace("…", ""), "offline list")
+    assert "全部在线" in offline or count(dash_duo, "#vid-offline tbody tr") >= 1
+    assert all(re.fullmatch(r"\d+(分钟|小时|天)", e.text) for e in dash_duo.find_elements("#vid-offline td.num"))
+    wait_for(dash_duo, lambda: PCT.search(text(dash_duo, "#vid-coverage .vid-rate-value")), "coverage rate")
+    assert count(dash_duo, "#vid-coverage tbody tr") == 10
+    assert wait_for(dash_duo, lambda: count(dash_duo, ADVISOR_ROWS) == 10, "10 advised sites")
+    gains = [int(e.text) for e in dash_duo.find_elements("#vid-advisor .vid-gain")]
+    assert gains == sorted(gains, reverse=True) and gains[-1] >= 1
+    assert (
+        dash_duo.find_element("#vid-export")
+        .get_attribute("href")
+        .endswith("/export/camera-sites.csv?scope=district&n=10")
+    )
+    assert FAILING not in text(dash_duo, ".vid")
+    assert count(dash_duo, ".leaflet-container") == 1
+    scroll = dash_duo.driver.execute_script("return [document.documentElement.scrollHeight, window.innerHeight]")
+    assert scroll[0] <= scroll[1], f"the page scrolls at 1080p: {scroll}"
+    assert dash_duo.get_logs() == []
+
+
+def test_vid002_changing_n_updates_the_advisor(dash_duo, live_app, free_port) -> None:  # type: ignore[no-untyped-def]
+    open_scene(dash_duo, live_app(), free_port)
+    wait_for(dash_duo, lambda: count(dash_duo, ADVISOR_ROWS) == 10, "10 advised sites")
+    box = dash_duo.find_element("#vid-n")
+    box.send_keys(Keys.CONTROL, "a")
+    box.send_keys("3", Keys.ENTER)
+    assert wait_for(dash_duo, lambda: count(dash_duo, ADVISOR_ROWS) == 3, "3 advised sites")
+    assert "3 个点位" in text(dash_duo, "#vid-advisor")
+    assert wait_for(
+        dash_duo, lambda: dash_duo.find_element("#vid-export").get_attribute("href").endswith("n=3"), "href"
+    )
+    box.send_keys(Keys.CONTROL, "a")
+    box.send_keys("0", Keys.ENTER)
+    dash_duo.wait_for_contains_text("#vid-advisor", "1–200", timeout=10)
+    assert dash_duo.get_logs() == []
+
+
+def test_vid003_a_town_lists_its_villages(dash_duo, live_app, free_port) -> None:  # type: ignore[no-untyped-def]
+    open_scene(dash_duo, live_app(), free_port, "?scope=town:370406001")
+    dash_duo.wait_for_contains_text("#breadcrumb", "山城街道", timeout=15)
+    assert wait_for(dash_duo, lambda: text(dash_duo, "#vid-areas th").strip() == "村居", "village table")
+    assert count(dash_duo, AREA_ROWS) > 10
+    link = dash_duo.driver.find_elements(By.CSS_SELECTOR, "#vid-areas tbody a")[0]
+    name = link.text
+    link.click()
+    dash_duo.wait_for_contains_text("#breadcrumb", name, timeout=15)
+    assert "scope=village%3A370406001" in dash_duo.driver.current_url
+    assert wait_for(dash_duo, lambda: count(dash_duo, AREA_ROWS) == 1, "one village row")
+    assert dash_duo.get_logs() == []
+
+
+def test_vid004_a_failing_key_places_feed_fails_only_coverage(dash_duo, live_app, free_port) -> None:  # type: ignore[no-untyped-def]
+    app = live_app(
+        sources={"places": {"kind": "sql", "url": "postgresql+psycopg://nobody@127.0.0.1:1/none"}},
+        feeds={"key_places": "places"},
+    )
+    dash_duo.start_server(app, port=free_port)
+    dash_duo.driver.get(f"{dash_duo.server_url}/video")
+    dash_duo.wait_for_text_to_equal("#vid-coverage", FAILING, timeout=20)
+    assert text(dash_duo, "#vid-uncovered") == FAILING
+    wait_for(dash_duo, lambda: text(dash_duo, "#vid-advisor") == FAILING, "failing advisor")
+    assert FAILING not in text(dash_duo, "#vid-health") and count(dash_duo, AREA_ROWS) == 10
