@@ -41,6 +41,18 @@ def text(dash_duo, css: str) -> str:  # type: ignore[no-untyped-def]
     return str(dash_duo.find_element(css).text)
 
 
+def texts(dash_duo, css: str) -> list[str]:  # type: ignore[no-untyped-def]
+    return [str(e.text) for e in dash_duo.find_elements(css)]
+
+
+def click_nth(dash_duo, css: str, n: int) -> str:  # type: ignore[no-untyped-def]
+    """Click the n-th link and return its text (raises Stale… for wait_for to retry)."""
+    link = dash_duo.driver.find_elements(By.CSS_SELECTOR, css)[n]
+    name = str(link.text)
+    link.click()
+    return name
+
+
 def open_scene(dash_duo, app, port: int, query: str = "") -> None:  # type: ignore[no-untyped-def]
     dash_duo.start_server(app, port=port)
     dash_duo.driver.get(f"{dash_duo.server_url}/environment{query}")
@@ -59,14 +71,14 @@ def test_env001_scene_shows_air_trends_stations_water_reservoirs_radiation(dash_
     wait_for(dash_duo, lambda: count(dash_duo, "#env-trend-30d .js-plotly-plot .barlayer") == 1, "30 day bars")
     assert count(dash_duo, "#env-ranking .env-rank-row") == 10
     assert count(dash_duo, "#env-stations .aqi-badge") >= 11
-    badges = [e.text for e in dash_duo.find_elements("#env-water .wq-badge")]
+    badges = wait_for(dash_duo, lambda: texts(dash_duo, "#env-water .wq-badge"), "water badges")
     assert len(badges) == 8 and set(badges) <= {"Ⅰ", "Ⅱ", "Ⅲ", "Ⅳ", "Ⅴ", "劣Ⅴ"}
-    levels = [e.text for e in dash_duo.find_elements("#env-reservoirs .env-res-level")]
+    levels = wait_for(dash_duo, lambda: texts(dash_duo, "#env-reservoirs .env-res-level"), "reservoir levels")
     assert len(levels) == 2 and all(re.fullmatch(r"1\d\d\.\d\d m", v) for v in levels)
     assert "汛限 125.00" in text(dash_duo, "#env-reservoirs") and "正常蓄水位 114.56" in text(
         dash_duo, "#env-reservoirs"
     )
-    doses = [e.text for e in dash_duo.find_elements("#env-radiation .env-rad-dose b")]
+    doses = wait_for(dash_duo, lambda: texts(dash_duo, "#env-radiation .env-rad-dose b"), "radiation doses")
     assert len(doses) == 3 and all(re.fullmatch(r"\d+\.\d", d) for d in doses)
     assert "假设值" in text(dash_duo, "#env-radiation")
     assert FAILING not in text(dash_duo, ".env")
@@ -84,19 +96,18 @@ def test_env002_a_drilled_station_shows_its_name_and_one_row(dash_duo, live_app,
     crumbs = [c.strip() for c in dash_duo.find_element("#breadcrumb").text.split("›")]
     assert crumbs[0] == "山亭区" and crumbs[-1] == "西集镇站"
     assert wait_for(dash_duo, lambda: count(dash_duo, STATION_ROWS) == 1, "one station row")
-    assert dash_duo.find_element(STATION_ROWS).text.startswith("西集镇站")
+    assert wait_for(dash_duo, lambda: text(dash_duo, STATION_ROWS).startswith("西集镇站"), "the station's row")
     assert text(dash_duo, "#env-air-now .env-aqi-value").isdigit()
     assert "本范围内无水质断面" in text(dash_duo, "#env-water")
-    assert dash_duo.find_element("#env-ranking .env-rank-row.current").text.split()[1] == "西集镇"
+    current = "#env-ranking .env-rank-row.current"
+    assert wait_for(dash_duo, lambda: text(dash_duo, current).split()[1] == "西集镇", "its town marked")
     assert dash_duo.get_logs() == []
 
 
 def test_env003_clicking_a_station_name_drills_to_it(dash_duo, live_app, free_port) -> None:  # type: ignore[no-untyped-def]
     open_scene(dash_duo, live_app(), free_port)
     wait_for(dash_duo, lambda: count(dash_duo, STATION_ROWS) == 11, "11 station rows")
-    link = dash_duo.driver.find_elements(By.CSS_SELECTOR, "#env-stations tbody tr a")[5]
-    name = link.text
-    link.click()
+    name = wait_for(dash_duo, lambda: click_nth(dash_duo, "#env-stations tbody tr a", 5), "clicked a station")
     dash_duo.wait_for_contains_text("#breadcrumb", name, timeout=15)
     assert "scope=asset%3Aair_stations%3Aair-05" in dash_duo.driver.current_url
     assert wait_for(dash_duo, lambda: count(dash_duo, STATION_ROWS) == 1, "one station row")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 
 pytestmark = [
@@ -18,6 +19,17 @@ pytestmark = [
 def chips(dash_duo) -> dict[str, tuple[str, str]]:  # type: ignore[no-untyped-def]
     found = dash_duo.find_elements("#health-strip .chip")
     return {c.get_attribute("data-domain"): (c.get_attribute("data-state"), c.text) for c in found}
+
+
+def table_rows(dash_duo, attempts: int = 10) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """feed → row class of the data table, read again if a refresh replaced it mid-read."""
+    for _ in range(attempts):
+        try:
+            rows = dash_duo.find_elements("#data-table tbody tr")
+            return {r.get_attribute("data-feed"): r.get_attribute("class") for r in rows}
+        except StaleElementReferenceException:
+            continue
+    raise AssertionError("the data table kept going stale")
 
 
 def test_shell001_header_clock_nav_and_health_from_the_live_store(dash_duo, live_app, free_port) -> None:  # type: ignore[no-untyped-def]
@@ -68,9 +80,8 @@ def test_shell004_data_page_lists_every_feed_with_its_state(dash_duo, live_app, 
     dash_duo.wait_for_element(".scene-nav a", timeout=10)
     dash_duo.driver.get(dash_duo.server_url + "/data")
     dash_duo.wait_for_element("#data-table tbody tr", timeout=15)
-    rows = dash_duo.find_elements("#data-table tbody tr")
-    assert len(rows) == 26
-    feeds = {r.get_attribute("data-feed"): r.get_attribute("class") for r in rows}
+    feeds = table_rows(dash_duo)
+    assert len(feeds) == 26
     assert feeds["air_readings"] == "row-fresh" and feeds["events"] == "row-empty"
     active = dash_duo.find_elements(".scene-nav a.active")
     assert [a.text for a in active] == ["数据接入"]

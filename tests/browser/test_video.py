@@ -94,14 +94,26 @@ def test_vid002_changing_n_updates_the_advisor(dash_duo, live_app, free_port) ->
     assert dash_duo.get_logs() == []
 
 
+def click_first_link(dash_duo, css: str, attempts: int = 10) -> str:  # type: ignore[no-untyped-def]
+    """Click the first link matching ``css`` and return its text, retrying when
+    the live refresh re-renders the table between finding and clicking it."""
+    for _ in range(attempts):
+        try:
+            link = dash_duo.driver.find_elements(By.CSS_SELECTOR, css)[0]
+            name = link.text
+            link.click()
+            return str(name)
+        except StaleElementReferenceException:
+            time.sleep(0.2)
+    raise AssertionError(f"{css} kept going stale")
+
+
 def test_vid003_a_town_lists_its_villages(dash_duo, live_app, free_port) -> None:  # type: ignore[no-untyped-def]
     open_scene(dash_duo, live_app(), free_port, "?scope=town:370406001")
     dash_duo.wait_for_contains_text("#breadcrumb", "山城街道", timeout=15)
     assert wait_for(dash_duo, lambda: text(dash_duo, "#vid-areas th").strip() == "村居", "village table")
     assert count(dash_duo, AREA_ROWS) > 10
-    link = dash_duo.driver.find_elements(By.CSS_SELECTOR, "#vid-areas tbody a")[0]
-    name = link.text
-    link.click()
+    name = click_first_link(dash_duo, "#vid-areas tbody a")
     dash_duo.wait_for_contains_text("#breadcrumb", name, timeout=15)
     assert "scope=village%3A370406001" in dash_duo.driver.current_url
     assert wait_for(dash_duo, lambda: count(dash_duo, AREA_ROWS) == 1, "one village row")
