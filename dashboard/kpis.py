@@ -245,22 +245,44 @@ def good_days(f: Frames, scope: Scope, areas: Areas, now: datetime) -> Computed:
     return Computed(value, data_time=readings["ts"].max(), label=f"{len(rated)}")
 
 
-def water_meeting(f: Frames, scope: Scope, areas: Areas, now: datetime) -> Computed:
+def _section_grades(f: Frames, scope: Scope, areas: Areas, now: datetime) -> pd.DataFrame:
+    """Per section in scope: its latest sample's GB 3838 grade (1–6) and its target class."""
     sections = f["water_sections"]
     samples = _scoped_series(f["water_samples"], sections, "section_id", areas, scope)
     latest = latest_per(samples, "section_id", now, timedelta(days=2))
-    if latest.empty:
-        return Computed(None)
     merged = latest.merge(sections[["section_id", "waterbody", "target_class"]], on="section_id")
-    items = ("do", "codmn", "cod", "bod5", "nh3n", "tp", "tn", "ph")
-    ok = [
-        water.meets(
-            water.water_class({k: r[k] for k in items if pd.notna(r[k])}, waterbody=r["waterbody"]).grade,
-            int(r["target_class"]),
-        )
+    grades = [
+        water.water_class({k: r[k] for k in water.ITEMS if pd.notna(r[k])}, waterbody=r["waterbody"]).grade
         for _, r in merged.iterrows()
     ]
-    return Computed(float(np.mean(ok)), data_time=latest["ts"].max(), label=f"{sum(ok)}/{len(ok)}")
+    return merged.assign(grade=pd.Series(grades, index=merged.index, dtype="Int64"))
+
+
+def water_meeting(f: Frames, scope: Scope, areas: Areas, now: datetime) -> Computed:
+    """Share of sections whose latest sample meets the section's own target class."""
+    graded = _section_grades(f, scope, areas, now)
+    if graded.empty:
+        return Computed(None)
+    ok = [water.meets(int(g), int(t)) for g, t in zip(graded["grade"], graded["target_class"], strict=True)]
+    return Computed(float(np.mean(ok)), data_time=graded["ts"].max(), label=f"{sum(ok)}/{len(ok)}")
+
+
+def water_class3(f: Frames, scope: Scope, areas: Areas, now: datetime) -> Computed:
+    """Share of sections at class Ⅲ or better (the usual 达到或优于Ⅲ类 measure)."""
+    graded = _section_grades(f, scope, areas, now)
+    if graded.empty:
+        return Computed(None)
+    good = graded["grade"] <= 3
+    return Computed(float(good.mean()), data_time=graded["ts"].max(), label=f"{int(good.sum())}/{len(graded)}")
+
+
+def environment_alerts(f: Frames, scope: Scope, areas: Areas, now: datetime) -> Computed:
+    """Environment events the rules raised that are still open (not resolved or closed)."""
+    events = f["events"]
+    events = events.loc[(events["domain"] == "environment") & ~events["state"].isin(("resolved", "closed"))]
+    if scope.town_code:
+        events = events.loc[events["town_code"] == scope.town_code]
+    return Computed(float(len(events)), data_time=f["events"]["ts"].max() if len(f["events"]) else None)
 
 
 def radiation_ratio(f: Frames, scope: Scope, areas: Areas, now: datetime) -> Computed:
@@ -325,6 +347,8 @@ COMPUTE: dict[str, Compute] = {
     "aqi": aqi_now,
     "good_days": good_days,
     "water_meeting": water_meeting,
+    "water_class3": water_class3,
+    "env_alerts": environment_alerts,
     "radiation": radiation_ratio,
     "visitors": visitors,
     "peak_load": peak_load,

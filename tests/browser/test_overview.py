@@ -55,7 +55,7 @@ def wait_count(dash_duo, css: str, pred, timeout: float = 15) -> int:  # type: i
 def test_ovw001_every_layer_and_tile_with_real_values(dash_duo, live_app, free_port) -> None:  # type: ignore[no-untyped-def]
     dash_duo.start_server(live_app(), port=free_port)
     tiles = wait_tiles(dash_duo)
-    assert len(tiles) == 16
+    assert len(tiles) == 18
     assert "数据源异常" not in " ".join(tiles.values())
     assert any(ch.isdigit() for ch in tiles["working_rate"]) and any(ch.isdigit() for ch in tiles["aqi"])
     overlays = [e.text for e in dash_duo.find_elements(".leaflet-control-layers-overlays label")]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pandas as pd
 import pytest
 
 from dashboard.domain import video
@@ -123,3 +124,55 @@ def test_tile_definitions_are_data_checked_against_the_code(tmp_path) -> None:  
         "fmt: Input should be",
     ):
         assert words in message, words
+
+
+def test_water_class3_and_the_open_environment_alerts(services_at_now, seeded_copy) -> None:  # type: ignore[no-untyped-def]
+    from dashboard.domain import water
+    from datasources.kinds.sql import SqlOptions, SqlSource
+
+    services = services_at_now()
+    tiles = by_id(services.tiles(DISTRICT))
+    samples = services.live.rows("water_samples").frame
+    sections = services.live.rows("water_sections").frame.set_index("section_id")
+    latest = samples.sort_values("ts").groupby("section_id").tail(1)
+    grades = [
+        water.water_class(
+            {k: r[k] for k in water.ITEMS if r[k] == r[k]}, waterbody=sections.at[r["section_id"], "waterbody"]
+        ).grade
+        for _, r in latest.iterrows()
+    ]
+    assert tiles["water_class3"].value == pytest.approx(sum(g <= 3 for g in grades) / len(grades))
+    assert tiles["env_alerts"].value == 0  # the seed raises no events; the live loop does
+    store = SqlSource("store", SqlOptions(url=f"sqlite:///{seeded_copy}"))
+    store.write(
+        "events",
+        pd.DataFrame(
+            [
+                {
+                    "event_id": "e1",
+                    "ts": NOW,
+                    "domain": "environment",
+                    "rule_id": "aqi_episode",
+                    "severity": 3,
+                    "town_code": "370406103",
+                    "state": "new",
+                    "title": "北庄镇站 重度污染",
+                },
+                {
+                    "event_id": "e2",
+                    "ts": NOW,
+                    "domain": "environment",
+                    "rule_id": "aqi_episode",
+                    "severity": 2,
+                    "town_code": "370406001",
+                    "state": "resolved",
+                    "title": "已结束",
+                },
+            ]
+        ),
+        now=NOW,
+    )
+    fresh = services_at_now()
+    assert by_id(fresh.tiles(DISTRICT))["env_alerts"].value == 1
+    assert by_id(fresh.tiles(BEIZHUANG))["env_alerts"].value == 1
+    assert by_id(fresh.tiles(Scope("town", "370406001")))["env_alerts"].value == 0

@@ -58,7 +58,7 @@ def test_api_kpis_by_scope(client) -> None:  # type: ignore[no-untyped-def]
     town = client.get("/api/v1/kpis?scope=town:370406103").get_json()
     assert district["scope"] == "district" and town["scope"] == "town:370406103"
     kpis = {k["id"]: k for k in district["kpis"]}
-    assert len(kpis) == 16 and kpis["working_rate"]["unit"] == "%"
+    assert len(kpis) == 18 and kpis["working_rate"]["unit"] == "%"
     assert kpis["aqi"]["data_time"].endswith("+00:00") and kpis["aqi"]["stale"] is False
     town_kpis = {k["id"]: k for k in town["kpis"]}
     assert town_kpis["working_rate"]["value"] != kpis["working_rate"]["value"]
@@ -75,7 +75,7 @@ def test_csv_export_opens_in_excel_with_chinese(client) -> None:  # type: ignore
     assert resp.status_code == 200 and resp.data.startswith(b"\xef\xbb\xbf")
     assert "attachment" in resp.headers["Content-Disposition"]
     frame = pd.read_csv(io.BytesIO(resp.data), encoding="utf-8-sig")
-    assert "视频完好率" in set(frame["指标"]) and len(frame) == 16
+    assert "视频完好率" in set(frame["指标"]) and len(frame) == 18
 
 
 def test_map_export_is_standalone_html(client) -> None:  # type: ignore[no-untyped-def]
