@@ -40,6 +40,20 @@
     return L.latLng(lat + dLat, lng + dLng);
   }
 
+  // A layer's data can arrive after its map was torn down (the page navigated
+  // while the fetch was in flight); Leaflet then reads the removed map pane's
+  // position and throws. A removed map has no pane: report the origin instead.
+  function guardRemovedMaps() {
+    if (!window.L || !L.Map || L.Map.prototype.__shantingGuarded) return;
+    const panePos = L.Map.prototype._getMapPanePos;
+    L.Map.prototype._getMapPanePos = function () {
+      return this._mapPane ? panePos.call(this) : L.point(0, 0);
+    };
+    L.Map.prototype.__shantingGuarded = true;
+  }
+  guardRemovedMaps();
+  document.addEventListener("DOMContentLoaded", guardRemovedMaps);
+
   window.shanting = Object.assign({}, window.shanting, {
     map: {
       toGcj02: toGcj02,

@@ -67,6 +67,11 @@ def district_map(
         # No viewport tracking: its handler reads props.center, which is unset
         # when bounds position the map (and center/zoom would override bounds).
         trackViewport=False,
+        # No zoom/fade animations: navigating away mid-animation makes Leaflet
+        # throw ("_leaflet_pos" of a removed pane), and a wall needs none.
+        zoomAnimation=False,
+        fadeAnimation=False,
+        markerZoomAnimation=False,
         zoomSnap=0.25,
         minZoom=8,
         maxZoom=18,

@@ -16,9 +16,15 @@ pytestmark = [
 ]
 
 
-def chips(dash_duo) -> dict[str, tuple[str, str]]:  # type: ignore[no-untyped-def]
-    found = dash_duo.find_elements("#health-strip .chip")
-    return {c.get_attribute("data-domain"): (c.get_attribute("data-state"), c.text) for c in found}
+def chips(dash_duo, attempts: int = 10) -> dict[str, tuple[str, str]]:  # type: ignore[no-untyped-def]
+    """domain → (state, text) of the health strip, read again if a refresh replaced it mid-read."""
+    for _ in range(attempts):
+        try:
+            found = dash_duo.find_elements("#health-strip .chip")
+            return {c.get_attribute("data-domain"): (c.get_attribute("data-state"), c.text) for c in found}
+        except StaleElementReferenceException:
+            continue
+    raise AssertionError("the health strip kept going stale")
 
 
 def table_rows(dash_duo, attempts: int = 10) -> dict[str, str]:  # type: ignore[no-untyped-def]

@@ -6,7 +6,7 @@ import re
 import time
 
 import pytest
-from selenium.common.exceptions import StaleElementReferenceException
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
@@ -32,7 +32,7 @@ def wait_for(dash_duo, check, what: str, timeout: float = 20):  # type: ignore[n
     while time.monotonic() < deadline:
         try:
             last = check()
-        except StaleElementReferenceException:
+        except (StaleElementReferenceException, NoSuchElementException):  # re-rendering or not yet there
             last = None
         if last:
             return last
