@@ -58,6 +58,7 @@ def create_app(
         title=t("app.title", settings.language),
         update_title="",
         serve_locally=True,
+        compress=True,
     )
     services = Services.create(app.server, settings, sources, clock)
     for scene in SCENES:

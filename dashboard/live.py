@@ -9,9 +9,11 @@ else renders.
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 import pandas as pd
 import shapely
@@ -37,8 +39,23 @@ WINDOWS: dict[str, timedelta] = {
     "accidents": timedelta(days=8),
     "events": timedelta(days=7),
 }
+T = TypeVar("T")
 #: Reference data changes rarely; it is re-read at most this often.
 REFERENCE_TTL = 60
+
+
+def cached(cache: Cache, locks: dict[str, threading.Lock], key: str, timeout: int, compute: Callable[[], T]) -> T:
+    """``key``'s value from the cache, computed once per expiry even when many
+    requests miss at the same moment (a screen sends its callbacks in parallel)."""
+    value = cache.get(key)
+    if value is not None:
+        return value  # type: ignore[no-any-return]
+    with locks.setdefault(key, threading.Lock()):
+        value = cache.get(key)
+        if value is None:
+            value = compute()
+            cache.set(key, value, timeout=timeout)
+    return value  # type: ignore[no-any-return]
 
 
 @dataclass(frozen=True)
@@ -69,16 +86,13 @@ class Live:
         self.cache = cache
         self.clock = clock
         self.ttl = max(1, math.floor(settings.refresh_s))
+        #: Per-key locks of this process; the values live in the shared cache.
+        self.locks: dict[str, threading.Lock] = {}
 
     def rows(self, feed: str) -> Rows | Failed:
         """The feed's rows for its window (reference feeds: all rows)."""
-        key = f"live:{feed}"
-        hit = self.cache.get(key)
-        if hit is None:
-            hit = self._read(feed)
-            ttl = self.ttl if CONTRACTS[feed].time or isinstance(hit, Failed) else REFERENCE_TTL
-            self.cache.set(key, hit, timeout=ttl)
-        return hit  # type: ignore[no-any-return]
+        ttl = self.ttl if CONTRACTS[feed].time else REFERENCE_TTL
+        return cached(self.cache, self.locks, f"live:{feed}", ttl, lambda: self._read(feed))  # type: ignore[no-any-return]
 
     def areas(self) -> Areas | Failed:
         towns, villages = self.rows("towns"), self.rows("villages")

@@ -16,7 +16,7 @@ from flask_caching import Cache
 
 from dashboard import health
 from dashboard.kpis import Tile, compute_tiles
-from dashboard.live import Live
+from dashboard.live import Live, cached
 from dashboard.scope import Scope
 from dashboard.settings import Settings
 from dashboard.timeutil import now_utc
@@ -49,11 +49,9 @@ class Services:
         return self._memo(f"tiles:{scope.key}", lambda: compute_tiles(self.live, self.settings, scope, self.now()))
 
     def _memo(self, key: str, compute):  # type: ignore[no-untyped-def]
-        value = self.cache.get(key)
-        if value is None:
-            value = compute()
-            self.cache.set(key, value, timeout=_ttl(self.settings))
-        return value
+        """The cached value of ``key``, computing it once even when a screen's
+        parallel callbacks all miss at the same moment (one lock per key)."""
+        return cached(self.cache, self.live.locks, key, _ttl(self.settings), compute)
 
 
 def _ttl(settings: Settings) -> int:

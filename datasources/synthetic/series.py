@@ -286,8 +286,10 @@ def accidents(a: Assets, start_s: float, end_s: float) -> pd.DataFrame:
     hour = noise.choice(_ACC_HOURS, noise.uniform(seed, "acc-hour", day, slot))
     sec = hour * HOUR_S + np.floor(HOUR_S * noise.uniform(seed, "acc-sec", day, slot)).astype(np.int64)
     ts = local_to_epoch(day * DAY_S + sec)
-    inside = (ts > start_s) & (ts <= end_s)
-    return _place_accidents(a, day, slot, ts)[inside].reset_index(drop=True)
+    # Place (and number) the whole days first, then cut the window: the placed
+    # frame is re-sorted, so a mask computed before it would pick wrong rows.
+    placed = _place_accidents(a, day, slot, ts)
+    return placed.loc[(placed["t"] > start_s) & (placed["t"] <= end_s)].reset_index(drop=True)
 
 
 def _place_accidents(a: Assets, day: np.ndarray, slot: np.ndarray, ts: np.ndarray) -> pd.DataFrame:

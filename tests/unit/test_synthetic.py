@@ -377,3 +377,18 @@ def test_rating_values_improve_and_tasks_progress(district: SyntheticDistrict) -
     assert {"done", "in_progress", "not_started"} <= set(tasks["status"])
     for _, task in tasks.sort_values("reported_at").groupby("task_id"):
         assert task["percent"].is_monotonic_increasing
+
+
+@pytest.mark.parametrize(
+    "end_iso", ["2026-11-27T00:30:00+00:00", "2026-11-29T04:00:00+00:00", "2026-06-01T15:00:00+08:00"]
+)
+def test_accidents_stay_inside_the_requested_window(end_iso: str) -> None:
+    end = datetime.fromisoformat(end_iso)
+    district = SyntheticDistrict()
+    rows = district.series("accidents", end - timedelta(days=3), end)
+    assert (rows["ts"] <= pd.Timestamp(end)).all() and (rows["ts"] > pd.Timestamp(end - timedelta(days=3))).all()
+    # The same accident keeps its id whatever window it is read through.
+    wide = district.series("accidents", end - timedelta(days=10), end + timedelta(days=2))
+    assert set(rows["accident_id"]) <= set(wide["accident_id"])
+    merged = rows.merge(wide, on="accident_id", suffixes=("", "_w"))
+    assert (merged["ts"] == merged["ts_w"]).all()
