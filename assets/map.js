@@ -5,6 +5,7 @@
   const CONGESTION = ["#5d6d7e", "#2ECC71", "#A3D977", "#F5B041", "#E67E22", "#C0392B"];
   const CROWDING = ["#2ecc71", "#2ecc71", "#a3d977", "#f5b041", "#e67e22", "#c0392b"];
   const LEVEL = { ok: "#1f9d55", warn: "#d4a017", bad: "#c0392b", none: "#34495e" };
+  const WATER = [null, "#5ec8f2", "#1e90ff", "#2ecc71", "#f1c40f", "#f39c12", "#e74c3c"];
 
   function esc(text) {
     return String(text == null ? "" : text).replace(/[&<>"']/g, (c) => ({
@@ -113,6 +114,14 @@
           html: `<div style="background:${f.properties.colour || "#5d6d7e"}">${f.properties.aqi == null ? "—" : f.properties.aqi}</div>`,
         }),
       }).bindTooltip(`${esc(f.properties.name)} ${esc(f.properties.category || "")} ${esc(f.properties.primary || "")}`,
+        { className: "map-tip" }),
+      // Ⅰ–Ⅱ blue, Ⅲ green, Ⅳ yellow, Ⅴ orange, 劣Ⅴ red (the usual map convention;
+      // GB 3838 prescribes none). A red ring marks a section missing its target.
+      waterPoint: (f, latlng) => L.circleMarker(latlng, {
+        radius: 7, weight: f.properties.meets === false ? 3 : 1.5,
+        color: f.properties.meets === false ? "#ff4d4f" : "#e6eef8", fillOpacity: 0.95,
+        fillColor: WATER[f.properties.grade] || "#5d6d7e",
+      }).bindTooltip(`${esc(f.properties.name)} ${esc(f.properties.label || "—")}（目标 ${f.properties.target}）`,
         { className: "map-tip" }),
       scenicPoint: (f, latlng) => L.circleMarker(latlng, {
         radius: 8 + 14 * Math.min(1.2, f.properties.ratio), weight: 2, color: "#e6eef8",

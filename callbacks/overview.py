@@ -19,7 +19,13 @@ from layouts import ids
 from layouts.kpi import tile_body
 
 #: Clicking a feature of these layers drills to that asset.
-CLICK_ASSET = {"cameras": "cameras", "air": "air_stations", "scenic": "scenic_spots", "segments": "road_segments"}
+CLICK_ASSET = {
+    "cameras": "cameras",
+    "air": "air_stations",
+    "water": "water_sections",
+    "scenic": "scenic_spots",
+    "segments": "road_segments",
+}
 
 
 def scope_of(search: str | None, services: Services) -> Scope | None:

@@ -21,7 +21,7 @@ import shapely
 from shapely.geometry import box, mapping
 
 from dashboard.areas import Areas
-from dashboard.domain import air, tourism, traffic
+from dashboard.domain import air, tourism, traffic, water
 from dashboard.kpis import CATALOGUE, compute_tiles
 from dashboard.live import Failed, Live, Rows, latest_per
 from dashboard.scope import Scope
@@ -55,6 +55,7 @@ LAYERS: tuple[LayerSpec, ...] = (
     LayerSpec("cameras", "视频点位", "Cameras", ("cameras",)),
     LayerSpec("buses", "公交车辆", "Buses", ("bus_positions",)),
     LayerSpec("air", "空气站", "Air stations", ("air_readings", "air_stations")),
+    LayerSpec("water", "水质断面", "Water sections", ("water_samples", "water_sections")),
     LayerSpec("scenic", "景区客流", "Scenic areas", ("visitor_counts", "scenic_spots")),
 )
 LAYER_NAMES = tuple(layer.name for layer in LAYERS)
@@ -240,6 +241,29 @@ def air_stations(live: Live, settings: Settings, scope: Scope, now: datetime) ->
     return _points(merged, props)
 
 
+def water_sections(live: Live, settings: Settings, scope: Scope, now: datetime) -> FeatureCollection:
+    """Water sections with the GB 3838 class of their latest sample (single-factor)."""
+    sections = _in_scope(_frame(live, "water_sections"), scope, _areas(live), "section_id", "water_sections")
+    samples = latest_per(_frame(live, "water_samples"), "section_id", now, timedelta(days=2))
+    merged = sections.merge(samples, on="section_id", how="left")
+
+    def props(r: Any) -> dict[str, Any]:
+        sample = {k: float(getattr(r, k)) for k in water.ITEMS if pd.notna(getattr(r, k))}
+        if not sample:
+            return {"id": r.section_id, "name": r.name, "grade": None, "target": int(r.target_class)}
+        graded = water.water_class(sample, waterbody=r.waterbody)
+        return {
+            "id": r.section_id,
+            "name": r.name,
+            "grade": graded.grade,
+            "label": graded.label,
+            "target": int(r.target_class),
+            "meets": water.meets(graded.grade, int(r.target_class)),
+        }
+
+    return _points(merged, props)
+
+
 def scenic(live: Live, settings: Settings, scope: Scope, now: datetime) -> FeatureCollection:
     spots = _in_scope(_frame(live, "scenic_spots"), scope, _areas(live), "spot_id", "scenic_spots")
     counts = latest_per(_frame(live, "visitor_counts"), "spot_id", now, timedelta(minutes=30))
@@ -270,6 +294,7 @@ LIVE: dict[str, Callable[..., FeatureCollection]] = {
     "cameras": cameras,
     "buses": buses,
     "air": air_stations,
+    "water": water_sections,
     "scenic": scenic,
 }
 

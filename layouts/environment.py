@@ -13,7 +13,6 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-import dash_leaflet as dl
 from dash import dcc, html
 
 from dashboard.domain import air
@@ -47,7 +46,7 @@ PATH = "/environment"
 #: The 镇街 areas of this scene are coloured by AQI at first.
 CHOROPLETH = "aqi"
 #: Overlays that start switched on here; the others (traffic, cameras…) stay one click away.
-ENV_LAYERS = frozenset({"towns", "air"})
+ENV_LAYERS = frozenset({"towns", "air", "water"})
 #: Pollutant labels as printed in HJ 633.
 POLLUTANT_LABELS: Mapping[str, str] = {
     "pm25": "PM2.5",
@@ -196,18 +195,8 @@ def _choropleth(lang: str) -> html.Div:
 
 
 def _env_map(lang: str, urls: Mapping[str, str], bounds: list[list[float]], tiles: TileLayerSettings | None) -> Any:
-    """The overview's map (same layers, same URLs, same drill on click) with only the environment's overlays
-    switched on; the others stay in the layer control."""
-    the_map = district_map(lang, urls, bounds, tiles)
-    control = next(c for c in the_map.children if isinstance(c, dl.LayersControl))
-    shown = []
-    for overlay in control.children:
-        on = overlay.children.id["name"] in ENV_LAYERS
-        overlay.checked = on
-        if on:
-            shown.append(overlay.name)
-    control.overlays = shown
-    return the_map
+    """The overview's map (same layers, same URLs, same drill on click) with the environment's overlays on."""
+    return district_map(lang, urls, bounds, tiles, shown=ENV_LAYERS)
 
 
 # ---- what the callback fills ------------------------------------------------------------------------

@@ -6,7 +6,7 @@ and is referenced by name, so no function travels with the data.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 import dash_leaflet as dl
 from dash import html
@@ -33,15 +33,24 @@ _OPTIONS: Mapping[str, dict[str, object]] = {
     },
     "buses": {"pointToLayer": ns("busPoint")},
     "air": {"pointToLayer": ns("airPoint")},
+    "water": {"pointToLayer": ns("waterPoint")},
     "scenic": {"pointToLayer": ns("scenicPoint")},
 }
 _STATIC_STYLE = {"outline": "outlineStyle", "rivers": "riverStyle", "roads": "roadStyle"}
 
 
 def district_map(
-    lang: str, urls: Mapping[str, str], bounds: list[list[float]], tiles: TileLayerSettings | None
+    lang: str,
+    urls: Mapping[str, str],
+    bounds: list[list[float]],
+    tiles: TileLayerSettings | None,
+    shown: Collection[str] | None = None,
 ) -> dl.Map:
-    """The map with every layer at its URL; ``tiles`` adds an optional basemap."""
+    """The map with every layer at its URL; ``tiles`` adds an optional basemap.
+
+    ``shown`` names the overlays switched on at first (default: all); the
+    others wait in the layer control, so every scene has the same map.
+    """
     base: list[object] = []
     # Our data is WGS84; over a GCJ-02 tile layer every layer is shifted to match it.
     shift = {"coordsToLatLng": ns("toGcj02")} if tiles is not None and tiles.datum == "gcj02" else {}
@@ -55,7 +64,7 @@ def district_map(
         dl.Overlay(
             dl.GeoJSON(id=ids.layer(spec.name), url=urls[spec.name], **_OPTIONS[spec.name], **shift),
             name=spec.title_en if lang == "en" else spec.title_zh,
-            checked=True,
+            checked=shown is None or spec.name in shown,
         )
         for spec in LAYERS
         if spec.name in _OPTIONS
@@ -80,7 +89,9 @@ def district_map(
             *base,
             # ``overlays`` must start defined: dash-leaflet 1.1.3's LayersControl
             # filters it on the first "overlayremove" and throws when it is unset.
-            dl.LayersControl(overlays, overlays=[o.name for o in overlays], position="topright", collapsed=False),
+            dl.LayersControl(
+                overlays, overlays=[o.name for o in overlays if o.checked], position="topright", collapsed=False
+            ),
             dl.ScaleControl(position="bottomleft", imperial=False),
             dl.AttributionControl(prefix="Leaflet", position="bottomright"),
         ],

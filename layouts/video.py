@@ -12,7 +12,6 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
-import dash_leaflet as dl
 import pandas as pd
 from dash import dcc, html
 
@@ -177,15 +176,7 @@ def _choropleth(lang: str) -> html.Div:
 
 def _video_map(lang: str, urls: Mapping[str, str], bounds: list[list[float]], tiles: TileLayerSettings | None) -> Any:
     """The overview's map with only the towns and cameras switched on."""
-    the_map = district_map(lang, urls, bounds, tiles)
-    control = next(c for c in the_map.children if isinstance(c, dl.LayersControl))
-    shown = []
-    for overlay in control.children:
-        overlay.checked = overlay.children.id["name"] in VID_LAYERS
-        if overlay.checked:
-            shown.append(overlay.name)
-    control.overlays = shown
-    return the_map
+    return district_map(lang, urls, bounds, tiles, shown=VID_LAYERS)
 
 
 # ---- what the callbacks fill ------------------------------------------------------------------------

@@ -59,7 +59,17 @@ def test_ovw001_every_layer_and_tile_with_real_values(dash_duo, live_app, free_p
     assert "数据源异常" not in " ".join(tiles.values())
     assert any(ch.isdigit() for ch in tiles["working_rate"]) and any(ch.isdigit() for ch in tiles["aqi"])
     overlays = [e.text for e in dash_duo.find_elements(".leaflet-control-layers-overlays label")]
-    assert overlays == ["镇街专题", "村居", "路况", "事故热力", "视频点位", "公交车辆", "空气站", "景区客流"]
+    assert overlays == [
+        "镇街专题",
+        "村居",
+        "路况",
+        "事故热力",
+        "视频点位",
+        "公交车辆",
+        "空气站",
+        "水质断面",
+        "景区客流",
+    ]
     assert wait_count(dash_duo, TOWN_PATH, lambda n: n == 10) == 10
     wait_count(dash_duo, ".air-icon", lambda n: n == 11)
     wait_count(dash_duo, ".cam-cluster", lambda n: n > 0)

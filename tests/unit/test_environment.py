@@ -540,7 +540,7 @@ def test_the_scene_frame_holds_every_panel_and_only_environment_overlays_on() ->
     assert {component for component, _ in OUTPUTS} | {ids.BREADCRUMB, ids.MAP, ids.CHOROPLETH_KPI} <= set(found)
     control = found["control"]
     checked = {o.children.id["name"]: o.checked for o in control.children}  # type: ignore[attr-defined]
-    assert {name for name, on in checked.items() if on} == {"towns", "air"}
+    assert {name for name, on in checked.items() if on} == {"towns", "air", "water"}
     assert control.overlays == [o.name for o in control.children if o.checked]  # type: ignore[attr-defined]
     assert found[ids.CHOROPLETH_KPI].value == "aqi"  # type: ignore[attr-defined]
 

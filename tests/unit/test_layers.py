@@ -58,3 +58,15 @@ def test_version_follows_the_data(services_at_now) -> None:  # type: ignore[no-u
     assert layers.version("outline", s.live) == "static"
     assert layers.version("air", s.live) == layers.version("air", s.live)
     assert layers.version("air", s.live) != layers.version("cameras", s.live)
+
+
+def test_water_sections_carry_their_gb3838_class(services_at_now) -> None:  # type: ignore[no-untyped-def]
+    from dashboard.domain import water
+
+    s = services_at_now()
+    features = layers.build("water", s.live, s.settings, DISTRICT, NOW)["features"]
+    assert len(features) == 8
+    for f in features:
+        p = f["properties"]
+        assert p["grade"] in range(1, 7) and p["label"] == water.LABELS[p["grade"] - 1]
+        assert p["meets"] == water.meets(p["grade"], p["target"])

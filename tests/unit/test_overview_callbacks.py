@@ -15,6 +15,7 @@ from callbacks.overview import drill_target
         ("villages", {"code": "370406103005"}, "?scope=village:370406103005"),
         ("cameras", {"id": "cam-000001", "status": "online"}, "?scope=asset:cameras:cam-000001"),
         ("air", {"id": "air-03"}, "?scope=asset:air_stations:air-03"),
+        ("water", {"id": "wq-01"}, "?scope=asset:water_sections:wq-01"),
         ("scenic", {"id": "spot-01"}, "?scope=asset:scenic_spots:spot-01"),
         ("segments", {"id": "seg-0001"}, "?scope=asset:road_segments:seg-0001"),
     ],
