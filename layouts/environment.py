@@ -29,14 +29,12 @@ from dashboard.environment import (
     StationRow,
 )
 from dashboard.i18n import t
-from dashboard.kpis import CATALOGUE
-from dashboard.layers import CHOROPLETH_KPIS
 from dashboard.live import Failed
 from dashboard.scope import Scope, href
 from dashboard.settings import EnvironmentSettings, TileLayerSettings
 from dashboard.timeutil import local
 from layouts import ids
-from layouts.map import district_map, legend
+from layouts.map import choropleth_select, district_map, legend
 from layouts.overview import breadcrumb, scope_error
 
 if TYPE_CHECKING:
@@ -172,26 +170,8 @@ def _chart_panel(title: str, graph_id: str, cls: str) -> html.Section:
 
 
 def _choropleth(lang: str) -> html.Div:
-    """The town colouring, as on the overview (the layer refresh reads it); AQI here."""
-    options = [
-        {"label": s.title_en if lang == "en" else s.title_zh, "value": s.id}
-        for s in CATALOGUE.specs
-        if s.id in CHOROPLETH_KPIS
-    ]
-    return html.Div(
-        className="ov-tools",
-        children=[
-            html.Label(t("choropleth.label", lang), htmlFor=ids.CHOROPLETH_KPI),
-            dcc.Dropdown(
-                id=ids.CHOROPLETH_KPI,
-                options=options,
-                value=CHOROPLETH,
-                clearable=False,
-                searchable=False,
-                className="choropleth-select",
-            ),
-        ],
-    )
+    """The town colouring, as on the overview; AQI here."""
+    return html.Div(className="ov-tools", children=choropleth_select(lang, CHOROPLETH))
 
 
 def _env_map(lang: str, urls: Mapping[str, str], bounds: list[list[float]], tiles: TileLayerSettings | None) -> Any:

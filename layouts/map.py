@@ -7,12 +7,15 @@ and is referenced by name, so no function travels with the data.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
+from typing import Any
 
 import dash_leaflet as dl
-from dash import html
+from dash import dcc, html
 from dash_extensions.javascript import Namespace
 
-from dashboard.layers import LAYERS
+from dashboard.i18n import t
+from dashboard.kpis import CATALOGUE
+from dashboard.layers import CHOROPLETH_KPIS, LAYERS
 from dashboard.settings import TileLayerSettings
 from layouts import ids
 
@@ -119,3 +122,24 @@ def legend(entries: Sequence[tuple[str, Sequence[tuple[str, str]]]]) -> html.Div
             for title, items in entries
         ],
     )
+
+
+def choropleth_select(lang: str, value: str) -> list[Any]:
+    """Label and dropdown of the KPI the 镇街 areas are coloured by (every map scene
+    has one: the shared layer refresh reads it)."""
+    options = [
+        {"label": s.title_en if lang == "en" else s.title_zh, "value": s.id}
+        for s in CATALOGUE.specs
+        if s.id in CHOROPLETH_KPIS
+    ]
+    return [
+        html.Label(t("choropleth.label", lang), htmlFor=ids.CHOROPLETH_KPI),
+        dcc.Dropdown(
+            id=ids.CHOROPLETH_KPI,
+            options=options,
+            value=value,
+            clearable=False,
+            searchable=False,
+            className="choropleth-select",
+        ),
+    ]

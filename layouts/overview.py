@@ -11,12 +11,11 @@ from dash import dcc, html
 
 from dashboard.i18n import t
 from dashboard.kpis import CATALOGUE
-from dashboard.layers import CHOROPLETH_KPIS
 from dashboard.scope import Scope, href
 from dashboard.settings import TileLayerSettings
 from layouts import ids
 from layouts.kpi import tile_frame
-from layouts.map import district_map, legend
+from layouts.map import choropleth_select, district_map, legend
 
 LEFT = ("transport", "video")
 RIGHT = ("environment", "tourism", "rating")
@@ -60,15 +59,7 @@ def overview(
                             html.Div(
                                 className="ov-tools",
                                 children=[
-                                    html.Label(t("choropleth.label", lang), htmlFor=ids.CHOROPLETH_KPI),
-                                    dcc.Dropdown(
-                                        id=ids.CHOROPLETH_KPI,
-                                        options=[{"label": _title(k, lang), "value": k} for k in CHOROPLETH_KPIS],
-                                        value=choropleth,
-                                        clearable=False,
-                                        searchable=False,
-                                        className="choropleth-select",
-                                    ),
+                                    *choropleth_select(lang, choropleth),
                                     html.A(
                                         t("export.map", lang),
                                         id=ids.EXPORT_MAP,
@@ -130,11 +121,6 @@ def scope_error(lang: str, message: str, not_found: bool) -> html.Section:
             dcc.Link(t("scope.district", lang), href="/", className="crumb"),
         ],
     )
-
-
-def _title(kpi: str, lang: str) -> str:
-    spec = next(s for s in CATALOGUE.specs if s.id == kpi)
-    return spec.title_en if lang == "en" else spec.title_zh
 
 
 def _export(name: str, scope: Scope) -> str:

@@ -16,7 +16,6 @@ import pandas as pd
 from dash import dcc, html
 
 from dashboard.i18n import t
-from dashboard.layers import CHOROPLETH_KPIS
 from dashboard.live import Failed
 from dashboard.scope import Scope, href
 from dashboard.settings import TileLayerSettings
@@ -34,8 +33,8 @@ from dashboard.video_view import (
     human_duration,
 )
 from layouts import ids
-from layouts.map import district_map, legend
-from layouts.overview import _title, breadcrumb, scope_error
+from layouts.map import choropleth_select, district_map, legend
+from layouts.overview import breadcrumb, scope_error
 
 if TYPE_CHECKING:
     from dashboard.services import Services
@@ -157,21 +156,8 @@ def _advisor(lang: str) -> html.Section:
 
 
 def _choropleth(lang: str) -> html.Div:
-    """The town colouring, as on the overview (the shared layer refresh reads it); working rate here."""
-    return html.Div(
-        className="ov-tools",
-        children=[
-            html.Label(t("choropleth.label", lang), htmlFor=ids.CHOROPLETH_KPI),
-            dcc.Dropdown(
-                id=ids.CHOROPLETH_KPI,
-                options=[{"label": _title(k, lang), "value": k} for k in CHOROPLETH_KPIS],
-                value=CHOROPLETH,
-                clearable=False,
-                searchable=False,
-                className="choropleth-select",
-            ),
-        ],
-    )
+    """The town colouring, as on the overview; working rate here."""
+    return html.Div(className="ov-tools", children=choropleth_select(lang, CHOROPLETH))
 
 
 def _video_map(lang: str, urls: Mapping[str, str], bounds: list[list[float]], tiles: TileLayerSettings | None) -> Any:
