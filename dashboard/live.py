@@ -24,6 +24,7 @@ from dashboard.settings import Settings
 from dashboard.timeutil import now_utc
 from datasources import SourceError, Sources
 from datasources.contracts import CONTRACTS
+from datasources.validation import Report
 
 #: How much history each series feed is read with: enough for "now", the
 #: same time yesterday and a 24 h sparkline, and no more.
@@ -73,6 +74,7 @@ class Rows:
     feed: str
     frame: pd.DataFrame
     produced_at: datetime | None
+    report: Report | None = None
 
 
 class Live:
@@ -118,7 +120,7 @@ class Live:
             areas = self.areas()
             if not isinstance(areas, Failed):
                 frame = areas.with_areas(frame)
-        return Rows(feed, frame, got.produced_at)
+        return Rows(feed, frame, got.produced_at, got.report)
 
 
 def latest_per(frame: pd.DataFrame, key: str, at: datetime, within: timedelta, time: str = "ts") -> pd.DataFrame:

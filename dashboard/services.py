@@ -16,11 +16,11 @@ from flask_caching import Cache
 
 from dashboard import health
 from dashboard.kpis import Tile, compute_tiles
-from dashboard.live import Live, cached
+from dashboard.live import Failed, Live, Rows, cached
 from dashboard.scope import Scope
 from dashboard.settings import Settings
 from dashboard.timeutil import now_utc
-from datasources import Sources
+from datasources import SourceError, Sources
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,14 @@ class Services:
 
     def health(self) -> health.Snapshot:
         """The health snapshot, computed at most once per refresh interval."""
-        return self._memo("health", lambda: health.collect(self.sources, self.settings, self.now()))
+        return self._memo("health", lambda: health.collect(self.sources, self.settings, self.now(), self._probe))
+
+    def _probe(self, feed: str, start: datetime | None, end: datetime) -> Rows:
+        """Health reads a feed through the same cached read the tiles and layers use."""
+        got = self.live.rows(feed)
+        if isinstance(got, Failed):
+            raise SourceError(got.error)
+        return got
 
     def tiles(self, scope: Scope) -> tuple[Tile, ...]:
         """Every KPI tile at ``scope``, computed at most once per refresh interval."""

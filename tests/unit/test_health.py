@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from dashboard import health
+from dashboard.scope import DISTRICT as DISTRICT_SCOPE
 from dashboard.settings import Settings
 from dashboard.sources import build_sources
 from tests.conftest import NOW
@@ -121,3 +122,22 @@ def test_bad_rows_a_department_wrote_show_in_health(seeded_copy: Path, make_sett
     assert as_json["rejected"] == 1
     # … and the report is kept in the store for every worker to see.
     assert sources.store.feed_status()["air_readings"]["rejected"] == 1
+
+
+def test_the_apps_health_shares_the_cached_reads_and_still_reports_bad_rows(seeded_copy: Path, services_at_now) -> None:  # type: ignore[no-untyped-def]
+    import sqlite3
+
+    with sqlite3.connect(seeded_copy) as conn:
+        conn.execute(
+            "INSERT INTO air_readings (station_id, ts, pm25, averaging) VALUES ('air-02', ?, -1, '1h')",
+            ((NOW - timedelta(minutes=20)).strftime("%Y-%m-%d %H:%M:%S.000000"),),
+        )
+    services = services_at_now()
+    services.tiles(DISTRICT_SCOPE)  # the tiles read every feed once …
+    reads: list[str] = []
+    original = services.sources.read
+    services.sources.read = lambda feed, **kw: reads.append(feed) or original(feed, **kw)  # type: ignore[method-assign]
+    snap = services.health()  # … and health reads none again
+    air = {f.feed: f for f in snap.feeds}["air_readings"]
+    assert air.rejected == 1 and air.state == "fresh"
+    assert not {"air_readings", "segment_speeds", "cameras"} & set(reads), reads
