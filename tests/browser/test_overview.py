@@ -8,6 +8,8 @@ import pytest
 from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 
+from tests.browser.helpers import count
+
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning"),
@@ -36,10 +38,6 @@ def cameras_counted(dash_duo) -> int:  # type: ignore[no-untyped-def]
     """How many cameras the working-rate tile is computed over (its label)."""
     wait_tiles(dash_duo)
     return int(dash_duo.find_element("[data-kpi=working_rate] .kpi-label").text)
-
-
-def count(dash_duo, css: str) -> int:  # type: ignore[no-untyped-def]
-    return len(dash_duo.driver.find_elements(By.CSS_SELECTOR, css))
 
 
 def wait_count(dash_duo, css: str, pred, timeout: float = 15) -> int:  # type: ignore[no-untyped-def]

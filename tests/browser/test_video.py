@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import re
-import time
 
 import pytest
-from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
-from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
+
+from tests.browser.helpers import FAILING, click_nth, count, text, wait_for
 
 pytestmark = [
     pytest.mark.browser,
@@ -17,31 +16,7 @@ pytestmark = [
 
 AREA_ROWS = "#vid-areas tbody tr"
 ADVISOR_ROWS = "#vid-advisor tbody tr"
-FAILING = "数据源异常"
 PCT = re.compile(r"\d{1,3}\.\d%")
-
-
-def count(dash_duo, css: str) -> int:  # type: ignore[no-untyped-def]
-    return len(dash_duo.driver.find_elements(By.CSS_SELECTOR, css))
-
-
-def wait_for(dash_duo, check, what: str, timeout: float = 20):  # type: ignore[no-untyped-def]
-    """Poll ``check()`` until it returns something truthy (the page re-renders under us meanwhile)."""
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        try:
-            last = check()
-        except (StaleElementReferenceException, NoSuchElementException):  # re-rendering or not yet there
-            last = None
-        if last:
-            return last
-        time.sleep(0.3)
-    raise AssertionError(f"{what}: never happened (last: {last!r})")
-
-
-def text(dash_duo, css: str) -> str:  # type: ignore[no-untyped-def]
-    return str(dash_duo.find_element(css).text)
 
 
 def open_scene(dash_duo, app, port: int, query: str = "") -> None:  # type: ignore[no-untyped-def]
@@ -94,26 +69,12 @@ def test_vid002_changing_n_updates_the_advisor(dash_duo, live_app, free_port) ->
     assert dash_duo.get_logs() == []
 
 
-def click_first_link(dash_duo, css: str, attempts: int = 10) -> str:  # type: ignore[no-untyped-def]
-    """Click the first link matching ``css`` and return its text, retrying when
-    the live refresh re-renders the table between finding and clicking it."""
-    for _ in range(attempts):
-        try:
-            link = dash_duo.driver.find_elements(By.CSS_SELECTOR, css)[0]
-            name = link.text
-            link.click()
-            return str(name)
-        except StaleElementReferenceException:
-            time.sleep(0.2)
-    raise AssertionError(f"{css} kept going stale")
-
-
 def test_vid003_a_town_lists_its_villages(dash_duo, live_app, free_port) -> None:  # type: ignore[no-untyped-def]
     open_scene(dash_duo, live_app(), free_port, "?scope=town:370406001")
     dash_duo.wait_for_contains_text("#breadcrumb", "山城街道", timeout=15)
     assert wait_for(dash_duo, lambda: text(dash_duo, "#vid-areas th").strip() == "村居", "village table")
     assert count(dash_duo, AREA_ROWS) > 10
-    name = click_first_link(dash_duo, "#vid-areas tbody a")
+    name = wait_for(dash_duo, lambda: click_nth(dash_duo, "#vid-areas tbody a", 0), "clicked a village")
     dash_duo.wait_for_contains_text("#breadcrumb", name, timeout=15)
     assert "scope=village%3A370406001" in dash_duo.driver.current_url
     assert wait_for(dash_duo, lambda: count(dash_duo, AREA_ROWS) == 1, "one village row")
