@@ -10,8 +10,9 @@ sparkline and its data time. Computation is pure over the frames that
 from __future__ import annotations
 
 import tomllib
+import zlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
@@ -23,7 +24,7 @@ from pydantic import TypeAdapter, ValidationError
 from dashboard.areas import Areas
 from dashboard.domain import air, rating, tourism, traffic, video, water
 from dashboard.health import freshness_limit
-from dashboard.live import Failed, Live, Rows, hourly_latest, latest_per, spark
+from dashboard.live import Failed, Live, Rows, cached, hourly_latest, latest_per, spark
 from dashboard.scope import Scope
 from dashboard.settings import Settings
 from dashboard.timeutil import TZ
@@ -121,13 +122,17 @@ def tpi(f: Frames, scope: Scope, areas: Areas, now: datetime) -> Computed:
     segs = f["road_segments"]
     value = _tpi_at(speeds, segs, now, timedelta(minutes=10))
     hourly = hourly_latest(speeds, "segment_id", now).merge(segs[["segment_id", "road_class", "length_m"]])
-    if len(hourly):  # levels once for all hours, not once per hour
-        hourly = hourly.assign(level=traffic.segment_levels(hourly["speed_kmh"], hourly["road_class"]))
-    per_hour = {h: traffic.district_tpi(g[["length_m", "level"]]) for h, g in hourly.groupby("hour")}
+    per_hour = pd.Series(dtype=float)
+    if len(hourly):  # one vectorised pass over all hours, the same formula as district_tpi
+        levels = traffic.segment_levels(hourly["speed_kmh"], hourly["road_class"])
+        length = hourly["length_m"].astype(float)
+        weighted = length * levels.map(traffic.CONGESTION_WEIGHTS)
+        sums = pd.DataFrame({"hour": hourly["hour"], "w": weighted, "l": length}).groupby("hour")[["w", "l"]].sum()
+        per_hour = (sums["w"] / sums["l"]).loc[sums["l"] > 0].map(traffic.tpi_from_ratio)
     return Computed(
         value,
         _tpi_at(speeds, segs, now - 24 * H, H),
-        spark(pd.Series(per_hour, dtype=float), now),
+        spark(per_hour, now),
         speeds["ts"].max() if len(speeds) else None,
         traffic.tpi_level(value)[1] if value is not None else "",
     )
@@ -398,12 +403,46 @@ CATALOGUE = load_catalogue()
 DOMAINS = ("transport", "video", "environment", "tourism", "rating")
 
 
+#: How long a tile's value computed over unchanged data is shown before it is computed again (a reading
+#: ageing out of its window, a new hour in the sparkline): values lag the clock by less than this.
+VALUE_BUCKET_S = 60
+
+
 def compute_tiles(
     live: Live, settings: Settings, scope: Scope, now: datetime, specs: tuple[TileSpec, ...] | None = None
 ) -> tuple[Tile, ...]:
-    """Every tile's value at ``scope``; a failing feed fails only its tiles."""
-    areas = live.areas()
-    return tuple(_tile(spec, live, areas, settings, scope, now) for spec in specs or CATALOGUE.specs)
+    """Every tile's value at ``scope``; a failing feed fails only its tiles.
+
+    Each tile is memoised on the versions of its feeds: while they stand still
+    it is computed once per ``VALUE_BUCKET_S`` (once per refresh interval when a
+    feed has no version), however many screens ask. Staleness is judged against
+    ``now`` on every call.
+    """
+    return tuple(_memo_tile(spec, live, settings, scope, now) for spec in specs or CATALOGUE.specs)
+
+
+def _memo_tile(spec: TileSpec, live: Live, settings: Settings, scope: Scope, now: datetime) -> Tile:
+    versions = [live.version(f) for f in (*spec.feeds, "towns", "villages")]
+    step = live.ttl if None in versions else VALUE_BUCKET_S
+    # Each tile's bucket starts at its own offset, so the tiles do not all
+    # recompute in the same refresh when a minute turns.
+    bucket = int((now.timestamp() + zlib.crc32(spec.id.encode()) % step) // step)
+    key = f"tile:{spec.id}:{scope.key}:{'/'.join(map(str, versions))}:{step}:{bucket}"
+    tile = cached(
+        live.cache,
+        live.locks,
+        key,
+        step,
+        lambda: _tile(spec, live, live.areas(), settings, scope, now),
+        lambda t: t.failing is not None and live.ttl,
+        lock=f"tile:{spec.id}:{scope.key}",
+    )
+    return replace(tile, stale=_stale(spec, tile.data_time, settings, now))
+
+
+def _stale(spec: TileSpec, data_time: datetime | None, settings: Settings, now: datetime) -> bool:
+    limits = [lim for lim in (freshness_limit(f, settings) for f in spec.feeds) if lim is not None]
+    return bool(limits and data_time is not None and now - data_time > min(limits))
 
 
 def _tile(spec: TileSpec, live: Live, areas: Areas | Failed, settings: Settings, scope: Scope, now: datetime) -> Tile:
@@ -417,6 +456,4 @@ def _tile(spec: TileSpec, live: Live, areas: Areas | Failed, settings: Settings,
     except (ValueError, KeyError) as exc:
         return Tile(spec, failing=f"{type(exc).__name__}: {exc}"[:300])
     data_time = c.data_time.to_pydatetime() if isinstance(c.data_time, pd.Timestamp) else c.data_time
-    limits = [lim for lim in (freshness_limit(f, settings) for f in spec.feeds) if lim is not None]
-    stale = bool(limits and data_time is not None and now - data_time > min(limits))
-    return Tile(spec, c.value, c.previous, c.spark, data_time, c.label, stale)
+    return Tile(spec, c.value, c.previous, c.spark, data_time, c.label, _stale(spec, data_time, settings, now))

@@ -1,9 +1,12 @@
 """Reads for "now", shared by tiles, map layers, the API and exports.
 
-Each feed is read once per refresh interval and kept in the shared cache, so a
-hundred screens and the API cost one query per feed. A feed that fails is
-remembered as failed for the interval: its tiles say 数据源异常, everything
-else renders.
+A feed is read once and kept in the shared cache, so a hundred screens and the
+API cost one query per feed. Where the source versions its feeds (the store
+does, see :class:`~datasources.base.Versioned`) the cached rows are keyed by
+that version: they are re-read only when the feed changed, and at least every
+``REFERENCE_TTL`` seconds so a series window keeps sliding. A feed without a
+version is re-read every refresh interval. A feed that fails is remembered as
+failed for the interval: its tiles say 数据源异常, everything else renders.
 """
 
 from __future__ import annotations
@@ -41,21 +44,37 @@ WINDOWS: dict[str, timedelta] = {
     "events": timedelta(days=7),
 }
 T = TypeVar("T")
-#: Reference data changes rarely; it is re-read at most this often.
+#: Unversioned reference data is re-read at most this often; versioned rows at least this often.
 REFERENCE_TTL = 60
+#: How long a look at the feeds' versions is trusted: a change reaches readers within this.
+VERSION_TTL = 1
 
 
-def cached(cache: Cache, locks: dict[str, threading.Lock], key: str, timeout: int, compute: Callable[[], T]) -> T:
+def cached(
+    cache: Cache,
+    locks: dict[str, threading.Lock],
+    key: str,
+    timeout: int,
+    compute: Callable[[], T],
+    timeout_for: Callable[[T], int | bool] | None = None,
+    lock: str | None = None,
+) -> T:
     """``key``'s value from the cache, computed once per expiry even when many
-    requests miss at the same moment (a screen sends its callbacks in parallel)."""
+    requests miss at the same moment (a screen sends its callbacks in parallel).
+
+    ``timeout_for`` may shorten the expiry for a particular value (e.g. a failure).
+    Keys that carry a version name a stable ``lock``, so the per-process locks do
+    not grow with every version seen.
+    """
     value = cache.get(key)
     if value is not None:
         return value  # type: ignore[no-any-return]
-    with locks.setdefault(key, threading.Lock()):
+    with locks.setdefault(lock or key, threading.Lock()):
         value = cache.get(key)
         if value is None:
             value = compute()
-            cache.set(key, value, timeout=timeout)
+            own = timeout_for(value) if timeout_for else None
+            cache.set(key, value, timeout=int(own) if own else timeout)
     return value  # type: ignore[no-any-return]
 
 
@@ -93,8 +112,34 @@ class Live:
 
     def rows(self, feed: str) -> Rows | Failed:
         """The feed's rows for its window (reference feeds: all rows)."""
-        ttl = self.ttl if CONTRACTS[feed].time else REFERENCE_TTL
-        return cached(self.cache, self.locks, f"live:{feed}", ttl, lambda: self._read(feed))  # type: ignore[no-any-return]
+        # The version is looked at before the rows are read, so rows cached
+        # under a version are never older than it.
+        key, ttl = self.key(feed)
+        # A failure is remembered for one interval only, whatever the version says.
+        return cached(  # type: ignore[no-any-return]
+            self.cache,
+            self.locks,
+            key,
+            ttl,
+            lambda: self._read(feed),
+            lambda got: isinstance(got, Failed) and self.ttl,
+            lock=f"live:{feed}",
+        )
+
+    def key(self, feed: str) -> tuple[str, int]:
+        """Where ``feed``'s rows are cached now, and for how long."""
+        version = self.version(feed)
+        if version is not None:
+            return f"live:{feed}@{version}", REFERENCE_TTL
+        return f"live:{feed}", self.ttl if CONTRACTS[feed].time else REFERENCE_TTL
+
+    def versions(self) -> dict[str, str]:
+        """Every versioned feed's current token, looked up at most once per ``VERSION_TTL``."""
+        return cached(self.cache, self.locks, "live-versions", VERSION_TTL, self.sources.versions)
+
+    def version(self, feed: str) -> str | None:
+        """``feed``'s version token, or None when its source keeps none."""
+        return self.versions().get(feed)
 
     def areas(self) -> Areas | Failed:
         towns, villages = self.rows("towns"), self.rows("villages")

@@ -52,8 +52,8 @@ class Services:
         return got
 
     def tiles(self, scope: Scope) -> tuple[Tile, ...]:
-        """Every KPI tile at ``scope``, computed at most once per refresh interval."""
-        return self._memo(f"tiles:{scope.key}", lambda: compute_tiles(self.live, self.settings, scope, self.now()))
+        """Every KPI tile at ``scope``; each is recomputed only when its feeds changed (see ``compute_tiles``)."""
+        return compute_tiles(self.live, self.settings, scope, self.now())
 
     def _memo(self, key: str, compute):  # type: ignore[no-untyped-def]
         """The cached value of ``key``, computing it once even when a screen's

@@ -5,7 +5,7 @@ name. Layouts and callbacks never import a concrete kind: they receive a
 :class:`~datasources.registry.Sources` built from settings.
 """
 
-from datasources.base import BaseSource, Datasource, FeedFrame, SourceError, WritableSource
+from datasources.base import BaseSource, Datasource, FeedFrame, SourceError, Versioned, WritableSource
 from datasources.registry import Sources, create_source, known_kinds, register
 
 __all__ = [
@@ -14,6 +14,7 @@ __all__ = [
     "FeedFrame",
     "SourceError",
     "Sources",
+    "Versioned",
     "WritableSource",
     "create_source",
     "known_kinds",

@@ -66,6 +66,18 @@ class Datasource(Protocol):
 
 
 @runtime_checkable
+class Versioned(Protocol):
+    """Optional capability: a token per feed that changes whenever the feed's rows change.
+
+    Readers key their caches on it, so unchanged data is never read twice and a
+    change is seen at the next look. A feed missing from the mapping has no
+    known version and is re-read every refresh interval.
+    """
+
+    def versions(self) -> Mapping[str, str]: ...
+
+
+@runtime_checkable
 class WritableSource(Datasource, Protocol):
     """A source that also stores feeds (the embedded and production store)."""
 

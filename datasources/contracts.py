@@ -258,7 +258,9 @@ CONTRACTS: dict[str, Contract] = {
             "Bus positions",
             time="ts",
             max_age=_m(2),
-            active_hours=("05:30", "21:30"),
+            # The district timetable's service day (ASSUMPTION: first departure 06:00, last arrival 21:00);
+            # outside it an empty feed is idle, not failing.
+            active_hours=("06:00", "21:00"),
         ),
         Contract(
             "road_segments",

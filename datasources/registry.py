@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
-from datasources.base import BaseSource, Datasource, FeedFrame, SourceError, WritableSource
+from datasources.base import BaseSource, Datasource, FeedFrame, SourceError, Versioned, WritableSource
 from datasources.contracts import FEEDS, contract
 from datasources.validation import Report
 
@@ -108,6 +108,24 @@ class Sources:
 
     def routes(self) -> Mapping[str, str]:
         return dict(self._routes)
+
+    def versions(self) -> dict[str, str]:
+        """A version token per feed whose source can tell (:class:`Versioned`); others are absent.
+
+        A source that cannot answer just has no versions this time (its feeds are
+        then re-read each interval); the read itself reports the failure.
+        """
+        versions: dict[str, str] = {}
+        for name, source in self._sources.items():
+            if not isinstance(source, Versioned):
+                continue
+            try:
+                known = source.versions()
+            except Exception:  # a version probe must never break a page
+                log.warning("source %s: versions unavailable", name, exc_info=True)
+                continue
+            versions.update({feed: v for feed, v in known.items() if self._routes.get(feed) == name})
+        return versions
 
     def read(self, feed: str, *, start: datetime | None = None, end: datetime | None = None) -> FeedFrame:
         """Validated rows of ``feed`` from whichever source serves it.

@@ -119,7 +119,14 @@ def district_tpi(segments: pd.DataFrame) -> float:
     if total <= 0:
         raise ValueError("total segment length is 0: the TPI is undefined")
     weights = np.array([CONGESTION_WEIGHTS[int(level)] for level in levels])
-    ratio = float((lengths * weights).sum()) / total
+    return tpi_from_ratio(float((lengths * weights).sum()) / total)
+
+
+def tpi_from_ratio(ratio: float) -> float:
+    """The TPI of a weighted congested-mileage ratio (the mapping ``district_tpi`` documents).
+
+    Public so a caller that aggregates the ratio itself (e.g. per hour, vectorised) maps it the same way.
+    """
     xs, ys = zip(*TPI_KNOTS, strict=True)
     tpi = float(np.clip(np.interp(ratio, xs, ys), 0.0, 10.0))
     return float(Decimal(repr(round(tpi, 9))).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))

@@ -140,6 +140,11 @@ class SqlOptions(SourceOptions):
     feeds: tuple[str, ...] | None = Field(None, description="feeds this source serves (default: all)")
     create_schema: bool = Field(True, description="create missing tables on start")
     pool_pre_ping: bool = True
+    track_versions: bool = Field(
+        True,
+        description="readers cache a feed until feed_status says it changed; turn off when other programs "
+        "write the feed tables directly, bypassing the store (their rows are then re-read every interval)",
+    )
 
 
 @register("sql")
@@ -217,6 +222,22 @@ class SqlSource(BaseSource):
         # func.max bypasses the column type on SQLite; parse its text form.
         return UtcDateTime().process_result_value(pd.Timestamp(value).to_pydatetime(), self.engine.dialect)
 
+    def versions(self) -> dict[str, str]:
+        """Per feed written through this store, a token that changes with its rows (see :class:`Versioned`)."""
+        if not self.options.track_versions:
+            return {}
+        table = METADATA.tables["feed_status"]
+        query = select(table.c.feed, table.c.rows_written, table.c.last_write_at)
+        with self._connect() as conn:
+            rows = conn.execute(query).all()
+        served = set(self.feeds())
+        # Feeds never written have a version too ("0"), so an empty store is cached like any other.
+        versions = dict.fromkeys(served, "0")
+        for feed, written, at in rows:
+            if feed in served:
+                versions[feed] = f"{written}@{at.timestamp() if at else 0:.6f}"
+        return versions
+
     # ---- store -----------------------------------------------------------------
 
     def write(
@@ -248,6 +269,8 @@ class SqlSource(BaseSource):
         table = METADATA.tables[feed]
         with self._connect() as conn:
             deleted = conn.execute(table.delete().where(table.c[spec.time] < before)).rowcount
+            if deleted:
+                self._note_write(conn, feed, 0, Report(feed), "prune", changed=True)
             conn.commit()
         return int(deleted or 0)
 
@@ -271,10 +294,14 @@ class SqlSource(BaseSource):
             status[row["feed"]] = entry
         return status
 
-    def _note_write(self, conn: Any, feed: str, written: int, report: Report, origin: str) -> None:
+    def _note_write(
+        self, conn: Any, feed: str, written: int, report: Report, origin: str, *, changed: bool = False
+    ) -> None:
+        """Count the write; ``last_write_at`` moves only when rows changed, so the feed's version does too."""
         table = METADATA.tables["feed_status"]
-        now = datetime.now(UTC)
-        values: dict[str, Any] = {"last_write_at": now}
+        values: dict[str, Any] = {}
+        if written or changed:
+            values["last_write_at"] = datetime.now(UTC)
         if not report.ok:
             values |= _report_values(report, origin)
         stmt = _upsert(self.engine, table, None, index=("feed",), update=(*values, "rows_written"), add="rows_written")

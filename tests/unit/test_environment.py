@@ -462,7 +462,7 @@ def test_a_value_the_standard_rejects_fails_its_panel_not_the_page(services_at_n
     got = live.rows("water_sections")
     assert isinstance(got, Rows)
     bad = Rows("water_sections", got.frame.assign(waterbody="lake"), None)
-    live.cache.set("live:water_sections", bad, timeout=60)
+    live.cache.set(live.key("water_sections")[0], bad, timeout=60)
     view = env.compute_view(live, services.settings, DISTRICT, NOW)
     assert isinstance(view.water, Failed) and "waterbody" in view.water.error
     assert isinstance(view.air, env.AirView)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import zlib
 from datetime import timedelta
 
 import pandas as pd
 import pytest
 
 from dashboard.domain import video
-from dashboard.kpis import CATALOGUE, DOMAINS, Tile, TileSpec, compute_tiles
+from dashboard.health import freshness_limit
+from dashboard.kpis import CATALOGUE, DOMAINS, VALUE_BUCKET_S, Tile, TileSpec, compute_tiles
 from dashboard.live import Rows
 from dashboard.scope import DISTRICT, Scope, parse
 from tests.conftest import NOW
@@ -176,3 +178,34 @@ def test_water_class3_and_the_open_environment_alerts(services_at_now, seeded_co
     assert by_id(fresh.tiles(DISTRICT))["env_alerts"].value == 1
     assert by_id(fresh.tiles(BEIZHUANG))["env_alerts"].value == 1
     assert by_id(fresh.tiles(Scope("town", "370406001")))["env_alerts"].value == 0
+
+
+def test_a_tile_follows_its_feed_at_the_next_version_and_is_not_recomputed_otherwise(services_at_now) -> None:  # type: ignore[no-untyped-def]
+    services = services_at_now()
+    before = by_id(services.tiles(DISTRICT))
+    cams = services.live.rows("cameras").frame
+    working = cams.loc[cams["status"] == "online"].head(40)
+    services.sources.store.write(
+        "cameras", working.assign(status="offline", status_since=pd.Timestamp(NOW)), now=NOW, origin="test"
+    )
+    assert by_id(services.tiles(DISTRICT))["working_rate"] == before["working_rate"]  # versions looked at ≤ 1 s ago
+    services.cache.delete("live-versions")
+    after = by_id(services.tiles(DISTRICT))
+    assert after["working_rate"].value < before["working_rate"].value  # same minute, new data: recomputed
+    assert after["aqi"] == before["aqi"]  # its feeds did not move
+
+
+def test_staleness_is_judged_at_every_call_not_when_the_value_was_computed(services_at_now) -> None:  # type: ignore[no-untyped-def]
+    services = services_at_now()
+    fresh = by_id(compute_tiles(services.live, services.settings, DISTRICT, NOW))["visitors"]
+    limit = min(lim for f in fresh.spec.feeds if (lim := freshness_limit(f, services.settings)))
+    assert fresh.data_time is not None and not fresh.stale
+    # Two moments in the same value bucket, either side of the freshness limit:
+    # the first computes and memoises the tile, the second reuses it.
+    offset = zlib.crc32(b"visitors") % VALUE_BUCKET_S
+    later = fresh.data_time + limit + timedelta(seconds=1)
+    while (later.timestamp() + offset) % VALUE_BUCKET_S < 2:
+        later += timedelta(seconds=1)
+    start = later - timedelta(seconds=(later.timestamp() + offset) % VALUE_BUCKET_S)
+    assert not by_id(compute_tiles(services.live, services.settings, DISTRICT, start))["visitors"].stale
+    assert by_id(compute_tiles(services.live, services.settings, DISTRICT, later))["visitors"].stale

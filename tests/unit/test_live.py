@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import Counter
 
+import pandas as pd
 from flask import Flask
 from flask_caching import Cache
 
-from dashboard.live import cached
+from dashboard.live import REFERENCE_TTL, Failed, Live, Rows, cached
+from datasources import SourceError
+from tests.conftest import NOW
 
 
 def test_parallel_misses_compute_once() -> None:
@@ -34,3 +38,76 @@ def test_tile_refresh_is_compressed(app_at_now) -> None:  # type: ignore[no-unty
     client = app_at_now().server.test_client()
     resp = client.get("/_dash-layout", headers={"Accept-Encoding": "gzip"})
     assert resp.status_code == 200 and resp.headers.get("Content-Encoding") in ("gzip", "br", "zstd")
+
+
+class CountingReads:
+    """Wraps the app's Sources and counts the reads per feed."""
+
+    def __init__(self, sources):  # type: ignore[no-untyped-def]
+        self.inner, self.reads = sources, Counter()
+
+    def read(self, feed, **kw):  # type: ignore[no-untyped-def]
+        self.reads[feed] += 1
+        return self.inner.read(feed, **kw)
+
+    def __getattr__(self, name):  # type: ignore[no-untyped-def]
+        return getattr(self.inner, name)
+
+
+def _counting(services):  # type: ignore[no-untyped-def]
+    counting = CountingReads(services.sources)
+    live = Live(counting, services.settings, services.cache, services.live.clock)  # type: ignore[arg-type]
+    return counting, live
+
+
+def test_an_unchanged_feed_is_read_once_across_intervals(services_at_now) -> None:  # type: ignore[no-untyped-def]
+    counting, live = _counting(services_at_now())
+    first = live.rows("air_readings")
+    live.cache.delete("live-versions")  # the next interval looks at the versions again …
+    again = live.rows("air_readings")
+    assert counting.reads["air_readings"] == 1  # … and finds nothing changed
+    assert isinstance(first, Rows) and isinstance(again, Rows) and first.frame.equals(again.frame)
+
+
+def test_a_write_is_seen_at_the_next_look_at_the_versions(services_at_now) -> None:  # type: ignore[no-untyped-def]
+    services = services_at_now()
+    counting, live = _counting(services)
+    before = live.rows("air_readings")
+    assert isinstance(before, Rows)
+    newest = before.frame.sort_values("ts").iloc[-1]
+    services.sources.store.write(
+        "air_readings",
+        pd.DataFrame([{"station_id": newest["station_id"], "ts": newest["ts"], "pm25": 499.0, "averaging": "1h"}]),
+        now=NOW,
+    )
+    assert live.rows("air_readings").frame.equals(before.frame)  # type: ignore[union-attr]  # within VERSION_TTL
+    live.cache.delete("live-versions")
+    after = live.rows("air_readings")
+    assert counting.reads["air_readings"] == 2
+    assert isinstance(after, Rows) and 499.0 in after.frame["pm25"].tolist()
+
+
+def test_a_feed_without_versions_is_read_again_every_interval(services_at_now) -> None:  # type: ignore[no-untyped-def]
+    services = services_at_now(sources={"store": {"kind": "sql", "track_versions": False}})
+    counting, live = _counting(services)
+    live.rows("air_readings")
+    assert live.key("air_readings") == ("live:air_readings", live.ttl)
+    live.cache.clear()  # what one refresh interval's expiry does
+    live.rows("air_readings")
+    assert counting.reads["air_readings"] == 2
+
+
+def test_a_failed_read_is_retried_after_one_interval_even_under_a_version(services_at_now) -> None:  # type: ignore[no-untyped-def]
+    services = services_at_now()
+    live = services.live
+    key, ttl = live.key("air_readings")
+    assert ttl == REFERENCE_TTL and "@" in key
+    recorded: list[int] = []
+    real_set = live.cache.set
+    live.cache.set = lambda k, v, timeout=None: recorded.append(timeout) or real_set(k, v, timeout=timeout)  # type: ignore[method-assign]
+    try:
+        services.sources.read = lambda feed, **kw: (_ for _ in ()).throw(SourceError("down"))  # type: ignore[method-assign]
+        got = live.rows("air_readings")
+    finally:
+        del live.cache.set
+    assert isinstance(got, Failed) and recorded[-1] == live.ttl

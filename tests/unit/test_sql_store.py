@@ -88,3 +88,25 @@ def test_reference_feeds_have_no_data_time(tmp_path: Path) -> None:
     assert src.latest("air_stations") is None
     assert src.read("air_stations").frame["name"].tolist() == ["山亭区站"]
     assert src.feed_status()["air_stations"]["last_write_at"] is not None
+
+
+def test_the_version_moves_with_the_rows_and_only_with_them(tmp_path: Path) -> None:
+    src = store(tmp_path)
+    assert src.versions()["air_readings"] == "0"  # never written: still a version, so it can be cached
+    src.write("air_readings", readings(range(3)), now=NOW)
+    first = src.versions()["air_readings"]
+    src.write("air_readings", readings(range(0)), now=NOW)  # nothing written: nothing changed
+    assert src.versions()["air_readings"] == first
+    src.write("air_readings", readings(range(1), pm25=40.0), now=NOW)  # a corrected reading
+    second = src.versions()["air_readings"]
+    assert second != first
+    assert src.prune("air_readings", NOW - timedelta(hours=1)) == 1  # retention deletes rows: a change too
+    assert src.versions()["air_readings"] != second
+    assert src.prune("air_readings", NOW - timedelta(days=9)) == 0
+    assert src.versions()["water_samples"] == "0"
+
+
+def test_versions_can_be_turned_off_for_tables_written_behind_the_stores_back(tmp_path: Path) -> None:
+    src = SqlSource("store", SqlOptions(url=f"sqlite:///{tmp_path / 'db.sqlite'}", track_versions=False))
+    src.write("air_readings", readings(range(3)), now=NOW)
+    assert src.versions() == {}
