@@ -51,6 +51,9 @@
       return this._mapPane ? panePos.call(this) : L.point(0, 0);
     };
     L.Map.prototype.__shantingGuarded = true;
+    // The newest map, for checks from the browser (tests, the console); only
+    // one is kept, so a screen that navigates for days holds no old maps.
+    L.Map.addInitHook(function () { window.shanting.lastMap = this; });
   }
   guardRemovedMaps();
   document.addEventListener("DOMContentLoaded", guardRemovedMaps);

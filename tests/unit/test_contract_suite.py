@@ -1,7 +1,8 @@
 """One contract suite, the same assertions for every datasource kind.
 
-Each kind serves the synthetic district as of NOW; later kinds (PostgreSQL,
-files, http, mqtt) join the parametrisation.
+Each kind serves the synthetic district as of NOW: synthetic, SQLite and
+PostgreSQL (a database of the session's own on the real server); later kinds
+(files, http, mqtt) join the parametrisation.
 """
 
 from __future__ import annotations
@@ -24,14 +25,18 @@ WINDOW = (NOW - timedelta(days=2), NOW)
 MAY_BE_EMPTY = {"events"}
 
 
-@pytest.fixture(params=["synthetic", "sqlite"])
-def source(request: pytest.FixtureRequest, seeded_copy: Path) -> Iterator[BaseSource]:
+@pytest.fixture(params=["synthetic", "sqlite", pytest.param("postgresql", marks=pytest.mark.integration)])
+def source(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[BaseSource]:
     if request.param == "synthetic":
         yield SyntheticSource("sim", SyntheticOptions(), clock=lambda: NOW)
+        return
+    if request.param == "sqlite":
+        url = f"sqlite:///{request.getfixturevalue('seeded_copy')}"
     else:
-        src = SqlSource("store", SqlOptions(url=f"sqlite:///{seeded_copy}"))
-        yield src
-        src.engine.dispose()
+        url = request.getfixturevalue("pg_seeded")
+    src = SqlSource("store", SqlOptions(url=url))
+    yield src
+    src.engine.dispose()
 
 
 def test_source_satisfies_the_protocol(source: BaseSource) -> None:
