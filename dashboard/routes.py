@@ -36,7 +36,7 @@ def register(server: Flask, services: Services) -> None:
     @server.get("/healthz")
     def healthz() -> tuple[Response, int]:
         snapshot = services.health()
-        return jsonify(snapshot.as_json()), 200 if snapshot.store_ok else 503
+        return jsonify(snapshot.as_json() | {"cache": services.cache_state()}), 200 if snapshot.store_ok else 503
 
     @server.get("/lang/<code>")
     def set_language(code: str) -> ResponseReturnValue:

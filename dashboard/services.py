@@ -15,6 +15,7 @@ from flask import Flask
 from flask_caching import Cache
 
 from dashboard import health
+from dashboard.cache import FallbackRedisCache, cache_config
 from dashboard.kpis import Tile, compute_tiles
 from dashboard.live import Failed, Live, Rows, cached
 from dashboard.scope import Scope
@@ -34,8 +35,18 @@ class Services:
     def create(
         cls, server: Flask, settings: Settings, sources: Sources, clock: Callable[[], datetime] = now_utc
     ) -> Services:
-        cache = Cache(server, config={"CACHE_TYPE": "SimpleCache", "CACHE_DEFAULT_TIMEOUT": _ttl(settings)})
+        config = cache_config(settings.cache_url, _ttl(settings))
+        if settings.cache_url:
+            config["CACHE_OPTIONS"] = {"key_prefix": settings.cache_prefix}
+        cache = Cache(server, config=config)
         return cls(settings, sources, cache, Live(sources, settings, cache, clock))
+
+    def cache_state(self) -> dict[str, object]:
+        """Which cache serves now: shared (Redis) or this process alone."""
+        backend = self.cache.cache
+        if isinstance(backend, FallbackRedisCache):
+            return {"kind": "redis", "shared": backend.shared_up}
+        return {"kind": "process", "shared": False}
 
     def now(self) -> datetime:
         return self.live.clock()

@@ -92,6 +92,12 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(Path("data"), description="where the embedded store lives")
     store_url: str | None = Field(None, description="SQLAlchemy URL of the store; default SQLite in data_dir")
+    cache_url: str | None = Field(
+        None,
+        description="Redis URL of the cache all workers share (e.g. redis://127.0.0.1:6379/0); "
+        "none = each process caches alone",
+    )
+    cache_prefix: str = Field("shanting:", min_length=1, max_length=64, description="prefix of this app's cache keys")
     language: Literal["zh-CN", "en"] = Field("zh-CN", description="default UI language")
     refresh_s: float = Field(5.0, ge=1.0, le=600.0, description="how often screens refresh live data")
     server: ServerSettings = ServerSettings()
@@ -184,14 +190,15 @@ def _refuse_secrets(data: Mapping[str, Any], path: Path) -> None:
     for key in SECRET_KEYS:
         if key in data:
             raise ConfigError(f"{path}: {key} is a secret; set {ENV_PREFIX}{key.upper()} in the environment instead")
-    urls = [("store_url", data.get("store_url"))]
-    urls += [(f"sources.{n}.url", s.get("url")) for n, s in (data.get("sources") or {}).items() if isinstance(s, dict)]
-    for key, url in urls:
+    urls = [(k, data.get(k), f"{ENV_PREFIX}{k.upper()}") for k in ("store_url", "cache_url")]
+    urls += [
+        (f"sources.{n}.url", s.get("url"), f"{ENV_PREFIX}SOURCES__{n.upper()}__URL")
+        for n, s in (data.get("sources") or {}).items()
+        if isinstance(s, dict)
+    ]
+    for key, url, variable in urls:
         if isinstance(url, str) and _has_password(url):
-            raise ConfigError(
-                f"{path}: {key} contains a password; put the URL in the environment "
-                f"({ENV_PREFIX}STORE_URL or the source's own variable) instead"
-            )
+            raise ConfigError(f"{path}: {key} contains a password; set {variable} in the environment instead")
 
 
 def _has_password(url: str) -> bool:

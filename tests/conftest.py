@@ -109,7 +109,7 @@ PG_ADMIN_URL = os.environ.get("SHANTING_TEST_PG", "postgresql+psycopg://postgres
 
 
 def service_missing(what: str, error: BaseException) -> None:
-    """Integration tests fail when CI=true and a service is missing (a skip would prove nothing); elsewhere they skip."""
+    """Fail when CI=true and a service is missing (a skipped integration test proves nothing); skip elsewhere."""
     message = f"{what} is not reachable ({type(error).__name__}: {error})"
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail(message + "; CI=true needs it", pytrace=False)
@@ -152,3 +152,28 @@ def pg_seeded(pg_database: str) -> str:
     simulation.seed(store, SyntheticDistrict(), days=3, end=NOW, progress=False)
     store.engine.dispose()
     return pg_database
+
+
+REDIS_URL = os.environ.get("SHANTING_TEST_REDIS", "redis://127.0.0.1:6379/0")
+
+
+@pytest.fixture
+def redis_prefix() -> Iterator[str]:
+    """A key prefix of this test's own on the real Redis; its keys are deleted afterwards."""
+    import uuid
+
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL, socket_timeout=2)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        service_missing(f"Redis at {REDIS_URL}", exc)
+    prefix = f"shanting-test-{uuid.uuid4().hex[:10]}:"
+    try:
+        yield prefix
+    finally:
+        keys = client.keys(prefix + "*")
+        if keys:
+            client.delete(*keys)
+        client.close()

@@ -108,3 +108,9 @@ def test_a_failing_layer_is_empty_and_says_why(app_at_now) -> None:  # type: ign
     assert resp.status_code == 200 and resp.get_json()["features"] == []
     assert "database unreachable" in resp.headers["X-Layer-Unavailable"]
     assert resp.cache_control.no_store
+
+
+def test_healthz_says_which_cache_serves(app_at_now) -> None:  # type: ignore[no-untyped-def]
+    body = app_at_now().server.test_client().get("/healthz").get_json()
+    assert body["status"] == "ok" and body["cache"] == {"kind": "process", "shared": False}
+    assert body["feeds"]["air_readings"]["state"] in ("fresh", "stale")
