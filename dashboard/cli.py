@@ -63,6 +63,12 @@ def _parser() -> argparse.ArgumentParser:
     sim.add_argument("--once", action="store_true", help="write one tick (backfilling any gap) and exit")
     sim.set_defaults(func=_simulate)
 
+    migrate = sub.add_parser("migrate", help="bring the store's schema to the newest revision (Alembic)")
+    migrate.add_argument(
+        "--autogenerate", metavar="MESSAGE", help="developers: write a new revision for what the contracts changed"
+    )
+    migrate.set_defaults(func=_migrate)
+
     check = sub.add_parser("check-config", help="validate the settings and the datasources they name")
     check.add_argument("path", nargs="?", help="file to check (default: as --config)")
     check.set_defaults(func=_check_config)
@@ -84,6 +90,24 @@ def _check_config(args: argparse.Namespace) -> int:
     for name, conf in settings.sources.items():
         served = sorted(f for f, s in sources.routes().items() if s == name)
         print(f"  source {name} ({conf.kind}): {len(served)} feeds")
+    return 0
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    from sqlalchemy import create_engine
+
+    from datasources import migrations
+
+    settings = _settings(args)
+    engine = create_engine(settings.resolved_store_url)
+    try:
+        revision = migrations.upgrade(engine)
+        print(f"store schema at revision {revision} (newest {migrations.head()})")
+        if args.autogenerate:
+            script = migrations.autogenerate(engine, args.autogenerate)
+            print(f"wrote {script.path}" if script else "nothing changed")
+    finally:
+        engine.dispose()
     return 0
 
 

@@ -51,6 +51,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.types import TypeDecorator
 
+from datasources import migrations
 from datasources.base import BaseSource, SourceError, SourceOptions, WriteResult
 from datasources.contracts import CONTRACTS, FEEDS, Contract, contract
 from datasources.registry import register
@@ -138,7 +139,9 @@ METADATA = build_metadata()
 class SqlOptions(SourceOptions):
     url: str = Field(description="SQLAlchemy URL; the embedded default is a SQLite file in data_dir")
     feeds: tuple[str, ...] | None = Field(None, description="feeds this source serves (default: all)")
-    create_schema: bool = Field(True, description="create missing tables on start")
+    create_schema: bool = Field(
+        True, description="create or migrate the tables on start (Alembic, to the newest revision)"
+    )
     pool_pre_ping: bool = True
     track_versions: bool = Field(
         True,
@@ -180,7 +183,7 @@ class SqlSource(BaseSource):
     def ensure_schema(self) -> None:
         if self.options.create_schema and not self._schema_ready:
             try:
-                METADATA.create_all(self.engine)
+                migrations.upgrade(self.engine)
             except (OperationalError, InterfaceError) as exc:
                 raise SourceError(f"{self.name}: database unreachable: {_short(exc)}") from exc
             except SQLAlchemyError as exc:

@@ -145,3 +145,11 @@ def test_unwritable_data_directory_is_a_clear_error(tmp_path: Path) -> None:
     out = run("serve", "--no-simulator", env={"SHANTING_DATA_DIR": str(blocker / "data")}, cwd=tmp_path)
     assert out.returncode == 2
     assert "configuration error" in out.stderr and "cannot be created" in out.stderr
+
+
+def test_migrate_brings_a_new_store_to_the_newest_revision(tmp_path: Path) -> None:
+    out = run("migrate", env={"SHANTING_DATA_DIR": str(tmp_path)}, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    from datasources import migrations
+
+    assert f"store schema at revision {migrations.head()}" in out.stdout and (tmp_path / "shanting.db").exists()
