@@ -10,7 +10,9 @@
 })();
 
 /* Client-side callbacks of the shell: the clock ticks in the browser (no
- * server round trip per second) and the active scene link follows the URL. */
+ * server round trip per second), the active scene link follows the URL, and
+ * data changes are pushed by a tiny version check. */
+let lastVersion;
 window.dash_clientside = Object.assign({}, window.dash_clientside, {
   shanting: {
     clock: function () {
@@ -28,6 +30,22 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
     langHref: function (pathname, href) {
       const base = (href || "").split("?")[0];
       return `${base}?next=${encodeURIComponent(pathname || "/")}`;
+    },
+    // Bumps the refresh counter when the server's data version moved, so every
+    // panel listening to it refreshes now. Offline or restarting: nothing
+    // happens, the page keeps its last data and its periodic refresh.
+    pushVersion: async function (_tick, refreshes) {
+      const none = window.dash_clientside.no_update;
+      try {
+        const resp = await fetch("/api/v1/version", { cache: "no-store", credentials: "same-origin" });
+        if (!resp.ok) return none;
+        const version = (await resp.json()).version;
+        const seen = lastVersion;
+        lastVersion = version;
+        return seen === undefined || seen === version ? none : (refreshes || 0) + 1;
+      } catch (err) {
+        return none;
+      }
     },
   },
 });

@@ -1,4 +1,4 @@
-"""Shell wiring: clock and navigation (client side), health strip (server)."""
+"""Shell wiring: clock, navigation and push (client side), health strip (server)."""
 
 from __future__ import annotations
 
@@ -29,6 +29,17 @@ def register(app: Dash, services: Services) -> None:
         Output(ids.LANG_LINK, "href"),
         Input(ids.URL, "pathname"),
         State(ids.LANG_LINK, "href"),
+    )
+
+    # Push: once a second the page asks the server for the feeds' data version
+    # (a few bytes, from the cache); when it moved, the page refreshes at once
+    # instead of at its next periodic refresh.
+    app.clientside_callback(
+        ClientsideFunction("shanting", "pushVersion"),
+        Output(ids.REFRESH, "n_intervals"),
+        Input(ids.CLOCK_TICK, "n_intervals"),
+        State(ids.REFRESH, "n_intervals"),
+        prevent_initial_call=True,
     )
 
     @app.callback(Output(ids.HEALTH_STRIP, "children"), Input(ids.REFRESH, "n_intervals"))

@@ -61,6 +61,7 @@ def create_app(
         compress=True,
     )
     services = Services.create(app.server, settings, sources, clock)
+    app.server.extensions["shanting.services"] = services  # for tools that hold only the app (benchmarks)
     for scene in SCENES:
         _register_scene(scene, services)
     dash.register_page("not_found_404", path="/404", layout=partial(_not_found, settings))

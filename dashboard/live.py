@@ -11,6 +11,7 @@ failed for the interval: its tiles say 数据源异常, everything else renders.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import threading
 from collections.abc import Callable
@@ -136,6 +137,12 @@ class Live:
     def versions(self) -> dict[str, str]:
         """Every versioned feed's current token, looked up at most once per ``VERSION_TTL``."""
         return cached(self.cache, self.locks, "live-versions", VERSION_TTL, self.sources.versions)
+
+    def version_token(self) -> str:
+        """One short token for all versioned feeds; changes when any of them does."""
+        versions = self.versions()
+        text = "|".join(f"{feed}={versions[feed]}" for feed in sorted(versions))
+        return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
 
     def version(self, feed: str) -> str | None:
         """``feed``'s version token, or None when its source keeps none."""

@@ -71,6 +71,13 @@ def register(server: Flask, services: Services) -> None:
             }
         )
 
+    @server.get("/api/v1/version")
+    def api_version() -> ResponseReturnValue:
+        """The feeds' data version: it changes when any versioned feed changes (screens poll it)."""
+        response = jsonify({"version": services.live.version_token()})
+        response.cache_control.no_store = True
+        return response
+
     @server.get("/api/v1/kpis")
     def api_kpis() -> ResponseReturnValue:
         scope = resolve(request.args.get("scope"), services.live)
