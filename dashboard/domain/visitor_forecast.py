@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 import numpy as np
@@ -83,14 +83,22 @@ def day_curves(first: date, last: date, points: Sequence[tuple[date, int, float]
 
 
 def profile(
-    curves: DayCurves, target: int, *, uplift: Mapping[str, float] = DEFAULT_UPLIFT, max_refs: int = MAX_REFS
+    curves: DayCurves,
+    target: int,
+    *,
+    uplift: Mapping[str, float] = DEFAULT_UPLIFT,
+    max_refs: int = MAX_REFS,
+    window: int | None = None,
 ) -> np.ndarray | None:
-    """The expected curve of day ``target`` from the days before it (see the module docstring), or None."""
+    """The expected curve of day ``target`` from the days before it (see the module docstring), or None.
+
+    ``window`` limits the history to that many days before ``target`` (as the live scene reads it)."""
     classes = curves.classes()
     complete = ~np.isnan(curves.values).any(axis=1)
     weekday = curves.days[target].weekday()
+    first = 0 if window is None else max(0, target - window)
     for cls in FALLBACK[classes[target]]:
-        refs = [j for j in range(target) if complete[j] and classes[j] == cls][-max_refs:]
+        refs = [j for j in range(first, target) if complete[j] and classes[j] == cls][-max_refs:]
         if not refs:
             continue
         weights = np.array([2.0 if curves.days[j].weekday() == weekday else 1.0 for j in refs])
@@ -144,6 +152,8 @@ class Backtest:
     days: int
     #: Per horizon (1 … H hours ahead): (low, high) quantiles of actual / forecast, None where too few points.
     band: tuple[tuple[float, float] | None, ...]
+    #: Per kind of day: (MAPE, naive MAPE, points) on the shared points.
+    by_class: Mapping[str, tuple[float, float, int]] = field(default_factory=dict)
 
 
 def backtest(
@@ -153,6 +163,7 @@ def backtest(
     min_actual: float,
     first: int = 7,
     uplift: Mapping[str, float] = DEFAULT_UPLIFT,
+    window: int | None = None,
 ) -> Backtest:
     """Replay the forecast from every whole hour of every complete day from ``first`` on, against what happened.
 
@@ -163,11 +174,13 @@ def backtest(
     ratios: list[list[float]] = [[] for _ in range(horizon)]
     errors: list[float] = []
     naive_errors: list[float] = []
+    kinds: list[str] = []
+    classes = curves.classes()
     days = 0
     for i in range(first, len(curves.days)):
         if np.isnan(curves.values[i]).any():
             continue
-        base = profile(curves, i, uplift=uplift)
+        base = profile(curves, i, uplift=uplift, window=window)
         if base is None:
             continue
         days += 1
@@ -182,18 +195,25 @@ def backtest(
                 if naive is not None and not math.isnan(naive[k]):
                     errors.append(abs(fv - av) / av)
                     naive_errors.append(abs(naive[k] - av) / av)
+                    kinds.append(classes[i])
     band = tuple(
         (float(np.quantile(r, BAND_QUANTILES[0])), float(np.quantile(r, BAND_QUANTILES[1])))
         if len(r) >= MIN_BAND_POINTS
         else None
         for r in ratios
     )
+    ours, theirs, kind = np.asarray(errors), np.asarray(naive_errors), np.asarray(kinds)
+    by_class = {
+        str(c): (float(ours[kind == c].mean()), float(theirs[kind == c].mean()), int((kind == c).sum()))
+        for c in sorted(set(kinds))
+    }
     return Backtest(
-        mape=float(np.mean(errors)) if errors else None,
-        naive_mape=float(np.mean(naive_errors)) if naive_errors else None,
+        mape=float(ours.mean()) if errors else None,
+        naive_mape=float(theirs.mean()) if naive_errors else None,
         points=len(errors),
         days=days,
         band=band,
+        by_class=by_class,
     )
 
 

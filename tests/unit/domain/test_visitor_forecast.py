@@ -84,3 +84,14 @@ def test_crossing_time_interpolates() -> None:
     assert crossing_time(now, 0.7, times, [0.75, 0.85], 0.8) == datetime(2026, 10, 3, 3, 30, tzinfo=UTC)
     assert crossing_time(now, 0.9, times, [0.75, 0.85], 0.8) == now
     assert crossing_time(now, 0.5, times, [0.6, 0.7], 0.8) is None
+
+
+def test_window_limits_the_history_and_the_backtest_splits_by_kind_of_day() -> None:
+    curves = _history(date(2026, 9, 1), 60, {"workday": 100, "leisure": 300, "holiday": 500, "golden": 700})
+    oct8 = curves.index(date(2026, 10, 8))  # a Thursday right after the Golden Week
+    assert profile(curves, oct8) == pytest.approx(100 * SHAPE)
+    # With only the week before it, no workday is in reach: the Golden Week stands in, scaled down by the uplift.
+    assert profile(curves, oct8, window=7) == pytest.approx(700 * SHAPE / DEFAULT_UPLIFT["golden"])
+    got = backtest(curves, 3, min_actual=50)
+    assert set(got.by_class) == {"workday", "leisure", "holiday", "golden"}
+    assert sum(n for _, _, n in got.by_class.values()) == got.points
