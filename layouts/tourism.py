@@ -505,6 +505,7 @@ def forecast_figure(
                 "x": _x([*f.times, *reversed(f.times)]),
                 "y": [*f.high, *reversed(f.low)],
                 "fill": "toself",
+                "mode": "lines",
                 "fillcolor": "rgba(245,176,65,0.18)",
                 "line": {"width": 0},
                 "hoverinfo": "skip",
