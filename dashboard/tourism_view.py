@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -447,7 +448,15 @@ def history_points(live: Live, rules: TourismSettings, now: datetime) -> pd.Data
         return hourly_points(got.frame)
 
     key = f"tour:history:{midnight:%Y%m%d}:{rules.history_days}"
-    return cached(live.cache, live.locks, key, HISTORY_TTL, read)  # type: ignore[no-any-return]
+    got = live.cache.get(key)
+    if got is None:
+        with live.locks.setdefault(key, threading.Lock()):
+            got = live.cache.get(key)
+            if got is None:
+                got = read()
+                # A failure is retried next refresh, not kept for an hour.
+                live.cache.set(key, got, timeout=live.ttl if isinstance(got, Failed) else HISTORY_TTL)
+    return got  # type: ignore[no-any-return]
 
 
 def _backtests(live: Live, points: pd.DataFrame, spots: pd.DataFrame, rules: TourismSettings, now: datetime):  # type: ignore[no-untyped-def]

@@ -8,6 +8,7 @@ not a planted one.
 from __future__ import annotations
 
 import re
+import time
 from datetime import UTC, datetime
 
 import pytest
@@ -77,6 +78,8 @@ def test_tour001_golden_week_warning_diversion_and_forecast(dash_duo, golden_app
     assert count(dash_duo, ".tour-nearby.is-hidden") == 1
     scroll = dash_duo.driver.execute_script("return [document.documentElement.scrollHeight, window.innerHeight]")
     assert scroll[0] <= scroll[1], f"the page scrolls at 1080p: {scroll}"
+    time.sleep(6)  # one live refresh (5 s) redraws the panels, the chart and the map layers without error
+    assert count(dash_duo, AREA_ROWS) == 7 and "MAPE" in text(dash_duo, "#tour-forecast-note")
     assert dash_duo.get_logs() == []
 
 

@@ -176,3 +176,26 @@ def test_the_live_loop_raises_crowding_events_once_per_crossing(tmp_path: Path, 
     assert rule(GOLDEN) == 0  # no new counts: the rule does not run
     simulation.tourism_rules(store, make_settings())(GOLDEN)  # a fresh process rewrites the same ids
     assert len(store.read("events", start=MIDNIGHT, end=GOLDEN).frame) == len(events)
+
+
+def test_a_failing_counts_feed_fails_the_panels_not_the_scene(make_settings) -> None:  # type: ignore[no-untyped-def]
+    from flask import Flask
+
+    from dashboard.services import Services
+    from dashboard.sources import build_sources
+    from datasources.contracts import FEEDS
+
+    feeds = {f: "sim" for f in FEEDS if f != "events"} | {"visitor_counts": "bad"}
+    settings = make_settings(
+        sources={
+            "sim": {"kind": "synthetic"},
+            "bad": {"kind": "sql", "url": "postgresql+psycopg://nobody@127.0.0.1:1/x"},
+        },
+        feeds=feeds,
+    )
+    services = Services.create(Flask("t"), settings, build_sources(settings), clock=lambda: GOLDEN)
+    view = tv.compute_view(services.live, settings, DISTRICT, GOLDEN)
+    assert isinstance(view.areas, tv.Failed) and view.day.kind == "golden"
+    out = layout.panel_outputs(view, "zh-CN", DISTRICT, "holiday", settings.tourism)
+    assert [getattr(o, "children", None) for o in out[:4]] == ["数据源异常"] * 4
+    assert out[5] == []
