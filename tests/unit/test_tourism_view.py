@@ -141,8 +141,9 @@ def test_the_view_on_the_synthetic_golden_week(make_settings) -> None:  # type: 
     assert {n.kind for n in view.nearby["spot-01"]} == {"entrance", "parking"}
     # The layout builders take every panel of it, in both modes.
     for mode in ("normal", "holiday"):
-        out = layout.panel_outputs(view, "zh-CN", DISTRICT, mode, settings.tourism)
-        assert len(out) == len(layout.OUTPUTS)
+        for lang in ("zh-CN", "en"):
+            out = layout.panel_outputs(view, lang, DISTRICT, mode, settings.tourism)
+            assert len(out) == len(layout.OUTPUTS)
     figure = layout.forecast_figure(top, top.capacity, "zh-CN", 0.8, 1.0)
     assert len(figure["data"]) == 5
     assert "MAPE" in layout.forecast_note(top, "zh-CN")
@@ -155,6 +156,28 @@ def test_layout_helpers() -> None:
     assert layout.scene_href(Scope("town", "370406001"), "holiday") == "/tourism?scope=town%3A370406001&mode=holiday"
     assert layout.forecast_figure(None, 1, "en", 0.8, 1.0)["data"] == []
     assert layout.forecast_note(None, "en") == "Not enough history to forecast"
+
+
+@pytest.mark.parametrize(("lang", "mode"), [("zh-CN", "normal"), ("en", "holiday")])
+def test_the_frame_holds_every_output(lang: str, mode: str) -> None:
+    from dashboard.layers import LAYER_NAMES
+
+    frame = layout.tourism(
+        lang, DISTRICT, mode, dict.fromkeys(LAYER_NAMES, ""), [[34.9, 117.2], [35.3, 117.7]], None, [], [], rules()
+    )
+    found: set[str] = set()
+
+    def walk(node: object) -> None:
+        if isinstance(getattr(node, "id", None), str):
+            found.add(node.id)  # type: ignore[attr-defined]
+        children = getattr(node, "children", None)
+        for child in children if isinstance(children, list | tuple) else [children]:
+            if child is not None and not isinstance(child, str):
+                walk(child)
+
+    walk(frame)
+    assert {component for component, _ in layout.OUTPUTS} <= found
+    assert "tour-holiday" in frame.className if mode == "holiday" else "tour-holiday" not in frame.className
 
 
 def test_the_live_loop_raises_crowding_events_once_per_crossing(tmp_path: Path, make_settings) -> None:  # type: ignore[no-untyped-def]
