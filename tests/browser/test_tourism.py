@@ -94,7 +94,10 @@ def test_tour002_morning_forecast_crossing_time(dash_duo, golden_app, free_port)
 def test_tour003_holiday_mode_and_an_area_scope(dash_duo, golden_app, free_port) -> None:  # type: ignore[no-untyped-def]
     open_scene(dash_duo, golden_app(), free_port, "?mode=holiday")
     near = wait_for(
-        dash_duo, lambda: "…" not in text(dash_duo, "#tour-nearby") and text(dash_duo, "#tour-nearby"), "nearby"
+        dash_duo,
+        lambda: "…" not in text(dash_duo, "#tour-nearby") and text(dash_duo, "#tour-nearby"),
+        "nearby",
+        timeout=40,
     )
     assert "南门" in near and "游客中心停车场" in near
     assert count(dash_duo, ".tour-nearby.is-hidden") == 0
@@ -102,8 +105,8 @@ def test_tour003_holiday_mode_and_an_area_scope(dash_duo, golden_app, free_port)
     link = dash_duo.find_element(".tour-mode")
     assert link.text == "常规模式" and link.get_attribute("href").endswith("/tourism")
     dash_duo.driver.get(f"{dash_duo.server_url}/tourism?scope=asset:scenic_spots:spot-07&mode=holiday")
-    dash_duo.wait_for_contains_text("#breadcrumb", "汉诺庄园", timeout=20)
-    assert wait_for(dash_duo, lambda: count(dash_duo, AREA_ROWS) == 1, "one area row")
+    dash_duo.wait_for_contains_text("#breadcrumb", "汉诺庄园", timeout=40)
+    assert wait_for(dash_duo, lambda: count(dash_duo, AREA_ROWS) == 1, "one area row", timeout=40)
     dash_duo.driver.get(f"{dash_duo.server_url}/tourism?scope=village:370406001001")
-    dash_duo.wait_for_contains_text("#tour-areas", "本范围内没有景区", timeout=20)
+    dash_duo.wait_for_contains_text("#tour-areas", "本范围内没有景区", timeout=40)
     assert dash_duo.get_logs() == []
