@@ -144,6 +144,10 @@ def test_the_view_on_the_synthetic_golden_week(make_settings) -> None:  # type: 
         for lang in ("zh-CN", "en"):
             out = layout.panel_outputs(view, lang, DISTRICT, mode, settings.tourism)
             assert len(out) == len(layout.OUTPUTS)
+    town = tv.compute_view(services.live, settings, Scope("town", "370406103"), GOLDEN)  # 北庄镇
+    assert not isinstance(town.areas, tv.Failed) and [r.spot_id for r in town.areas] == ["spot-01"]
+    # Diversion looks beyond the scope: the nearest areas with room are in other towns.
+    assert town.areas[0].diversions == top.diversions
     figure = layout.forecast_figure(top, top.capacity, "zh-CN", 0.8, 1.0)
     assert len(figure["data"]) == 5
     assert "MAPE" in layout.forecast_note(top, "zh-CN")
