@@ -146,7 +146,7 @@ def _simulate(args: argparse.Namespace) -> int:
     settings = _settings(args)
     store, district = _store(settings), _district(settings)
     backfill = timedelta(days=settings.simulator.history_days)
-    rules = simulation.environment_rules(store, settings)
+    rules = simulation.rules(store, settings)
     if args.once:
         counts = simulation.tick(store, district, now_utc(), backfill, rules)
         print(f"wrote {sum(counts.values()):,} rows")
@@ -183,7 +183,7 @@ def _serve(args: argparse.Namespace) -> int:
     stop = threading.Event()
     if settings.simulator.enabled and not args.no_simulator:
         backfill = timedelta(days=settings.simulator.history_days)
-        rules = simulation.environment_rules(store, settings)
+        rules = simulation.rules(store, settings)
         simulation.tick(store, district, now_utc(), backfill, rules)  # close the gap before serving
         threading.Thread(
             target=simulation.run,

@@ -451,6 +451,11 @@ def _tile(spec: TileSpec, live: Live, areas: Areas | Failed, settings: Settings,
     if failed:
         return Tile(spec, failing=failed[0].error)
     frames = {feed: g.frame for feed, g in got.items() if isinstance(g, Rows)}
+    if "scenic_spots" in frames:
+        from dashboard.tourism_view import with_capacities
+
+        # Configured capacities (entered or LB/T 034) replace the feed's, as in the tourism scene.
+        frames["scenic_spots"] = with_capacities(frames["scenic_spots"], settings.tourism)
     try:
         c = CATALOGUE.compute[spec.id](frames, scope, areas, now)  # type: ignore[arg-type]
     except (ValueError, KeyError) as exc:

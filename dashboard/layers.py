@@ -265,13 +265,18 @@ def water_sections(live: Live, settings: Settings, scope: Scope, now: datetime) 
 
 
 def scenic(live: Live, settings: Settings, scope: Scope, now: datetime) -> FeatureCollection:
-    spots = _in_scope(_frame(live, "scenic_spots"), scope, _areas(live), "spot_id", "scenic_spots")
+    from dashboard.tourism_view import with_capacities
+
+    rules = settings.tourism
+    spots = with_capacities(_frame(live, "scenic_spots"), rules)
+    spots = _in_scope(spots, scope, _areas(live), "spot_id", "scenic_spots")
     counts = latest_per(_frame(live, "visitor_counts"), "spot_id", now, timedelta(minutes=30))
     merged = spots.merge(counts[["spot_id", "in_park"]], on="spot_id", how="left")
+    bands = tourism.validate_bands(rules.bands) if rules.bands else None
 
     def props(r: Any) -> dict[str, Any]:
         in_park = 0 if pd.isna(r.in_park) else int(r.in_park)
-        c = tourism.crowding(in_park, int(r.capacity_instant))
+        c = tourism.crowding(in_park, int(r.capacity_instant), bands, warning_at=rules.warning_at)
         return {
             "id": r.spot_id,
             "name": r.name,

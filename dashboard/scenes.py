@@ -22,7 +22,7 @@ SCENES: tuple[Scene, ...] = (
     Scene("transport", "/transport", 1),
     Scene("video", "/video", 2, built=True),
     Scene("environment", "/environment", 3, built=True),
-    Scene("tourism", "/tourism", 4),
+    Scene("tourism", "/tourism", 4, built=True),
     Scene("rating", "/rating", 5),
     Scene("data", "/data", 6, built=True),
 )

@@ -77,6 +77,77 @@ class EnvironmentSettings(Section):
     )
 
 
+class CapacitySettings(Section):
+    """One scenic area's capacities: entered directly, or computed with LB/T 034-2014 from its areas."""
+
+    instant: int | None = Field(None, ge=1, description="instantaneous maximum capacity (visitors)")
+    daily: int | None = Field(None, ge=1, description="daily maximum capacity (visitors)")
+    areas_m2: list[float] | None = Field(None, description="LB/T 034: visitable areas Xi (m²)")
+    per_visitor_m2: list[float] | None = Field(None, description="LB/T 034: area per visitor Yi (m²) for each area")
+    opening_hours: float | None = Field(None, gt=0, le=24, description="LB/T 034: opening hours T")
+    visit_hours: float | None = Field(None, gt=0, le=24, description="LB/T 034: mean visit length t")
+
+    @model_validator(mode="after")
+    def _one_way(self) -> CapacitySettings:
+        formula = (self.areas_m2, self.per_visitor_m2, self.opening_hours, self.visit_hours)
+        if any(v is not None for v in formula):
+            if any(v is None for v in formula):
+                raise ValueError("LB/T 034 needs areas_m2, per_visitor_m2, opening_hours and visit_hours together")
+            if self.instant is not None or self.daily is not None:
+                raise ValueError("give either instant/daily or the LB/T 034 areas, not both")
+            from dashboard.domain.tourism import capacity_lbt034
+
+            capacity_lbt034(*formula)  # type: ignore[arg-type]
+        elif self.instant is None:
+            raise ValueError("give instant (and optionally daily) or the LB/T 034 areas")
+        return self
+
+    def capacities(self) -> tuple[int | None, int | None]:
+        """(instantaneous, daily); daily None when only the instantaneous capacity was entered."""
+        if self.areas_m2 is not None:
+            from dashboard.domain.tourism import capacity_lbt034
+
+            return capacity_lbt034(self.areas_m2, self.per_visitor_m2, self.opening_hours, self.visit_hours)  # type: ignore[arg-type]
+        return self.instant, self.daily
+
+
+class TourismSettings(Section):
+    """Rules of the tourism scene (文旅客流). Bands, margins and capacities are assumptions, labelled as such."""
+
+    bands: list[tuple[float, str, str]] | None = Field(
+        None, description="crowding bands [[lower_ratio, zh, en], …] from 0 up; default REFERENCE.md §6 (assumed)"
+    )
+    warning_at: float = Field(0.8, gt=0, lt=10, description="early warning at this share of the instant capacity")
+    limit_at: float = Field(1.0, gt=0, le=10, description="limit (stop ticket sales) at this share")
+    rearm_margin: float = Field(
+        0.05, ge=0, lt=1, description="an alarm re-arms only below its level minus this share (no flapping)"
+    )
+    forecast_hours: int = Field(6, ge=1, le=12, description="hours ahead the forecast reaches")
+    history_days: int = Field(28, ge=7, le=120, description="days of history the forecast and its back-test use")
+    diversion_below: float = Field(0.7, gt=0, le=1, description="suggest areas that stay below this load")
+    diversion_count: int = Field(3, ge=1, le=10, description="suggestions per crowded area")
+    near_m: float = Field(2500.0, gt=0, le=20000, description="entrances and parking lots within this distance")
+    uplift: dict[str, float] = Field(
+        default_factory=lambda: {"workday": 1.0, "leisure": 3.0, "holiday": 5.0, "golden": 7.0},
+        description="visitors by kind of day relative to a workday, for a kind with no history yet (assumed)",
+    )
+    capacities: dict[str, CapacitySettings] = Field(
+        default_factory=dict, description="per spot_id: capacities that replace the feed's (entered or LB/T 034)"
+    )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> TourismSettings:
+        from dashboard.domain.tourism import alarm_levels, validate_bands
+
+        if self.bands is not None:
+            validate_bands(self.bands)
+        alarm_levels(self.warning_at, self.limit_at, self.rearm_margin)
+        missing = {"workday", "leisure", "holiday", "golden"} - set(self.uplift)
+        if missing or any(v <= 0 for v in self.uplift.values()):
+            raise ValueError(f"uplift needs positive workday, leisure, holiday and golden (missing: {sorted(missing)})")
+        return self
+
+
 class SourceSettings(Section):
     """One datasource: its kind plus the kind's own options (checked by the kind)."""
 
@@ -112,6 +183,7 @@ class Settings(BaseSettings):
     tiles: TileLayerSettings | None = Field(None, description="optional tile basemap; none = offline basemap only")
     choropleth_kpi: ChoroplethKpi = Field("working_rate", description="KPI the town areas are coloured by at start")
     environment: EnvironmentSettings = EnvironmentSettings()
+    tourism: TourismSettings = TourismSettings()
     secret_key: SecretStr | None = Field(None, description="session signing key (environment only)")
 
     @classmethod

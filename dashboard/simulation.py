@@ -208,3 +208,37 @@ def environment_rules(store: WritableSource, settings: Settings) -> Callable[[da
         return written
 
     return run_rules
+
+
+def tourism_rules(store: WritableSource, settings: Settings) -> Callable[[datetime], int]:
+    """The scenic crowding alarms over the store (warning and limit, once per crossing), run when counts arrive.
+
+    Today's counts are replayed through the hysteresis each time, so the events are rebuilt from the data rather
+    than from remembered state: idempotent, and any process computes the same ones.
+    """
+    from dashboard.areas import Areas
+    from dashboard.tourism_view import local_midnight, write_tourism_events
+
+    seen: dict[str, datetime | None] = {"latest": None}
+
+    def run_rules(now: datetime) -> int:
+        latest = store.latest("visitor_counts")
+        if latest is None or latest == seen["latest"]:
+            return 0
+        spots = store.read("scenic_spots").frame
+        areas = Areas(store.read("towns").frame, store.read("villages").frame)
+        frames = {
+            "visitor_counts": store.read("visitor_counts", start=local_midnight(now), end=now).frame,
+            "scenic_spots": areas.with_areas(spots) if len(spots) else spots,
+        }
+        written = write_tourism_events(store, frames, settings, now)
+        seen["latest"] = latest
+        return written
+
+    return run_rules
+
+
+def rules(store: WritableSource, settings: Settings) -> Callable[[datetime], int]:
+    """Every rule the live loop runs after a tick (AQI episodes, scenic crowding); returns the events written."""
+    each = (environment_rules(store, settings), tourism_rules(store, settings))
+    return lambda now: sum(rule(now) for rule in each)

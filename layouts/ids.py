@@ -61,3 +61,13 @@ VID_UNCOVERED = "vid-uncovered"
 VID_N = "vid-n"
 VID_ADVISOR = "vid-advisor"
 VID_EXPORT = "vid-export"
+
+# ---- tourism scene (文旅客流): panel bodies the scene callbacks fill ----
+TOUR_AREAS = "tour-areas"
+TOUR_WARNINGS = "tour-warnings"
+TOUR_CROSSINGS = "tour-crossings"
+TOUR_NEARBY = "tour-nearby"
+TOUR_DAY = "tour-day"
+TOUR_SPOT = "tour-spot"
+TOUR_FORECAST = "tour-forecast"
+TOUR_FORECAST_NOTE = "tour-forecast-note"

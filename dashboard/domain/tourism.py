@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from numbers import Integral, Real
 
+from dashboard.domain.hysteresis import Episode, Threshold, episodes
+
 #: ASSUMPTION: (lower bound of in-park / capacity, zh, en), ascending; a band runs up to the next lower bound.
 DEFAULT_BANDS: tuple[tuple[float, str, str], ...] = (
     (0.0, "舒适", "Comfortable"),
@@ -114,6 +116,89 @@ def capacity_lbt034(
     # Round away float noise (e.g. 0.3/0.1 = 2.9999999999999996) before flooring.
     c1 = math.floor(round(sum(a / p for a, p in zip(areas, per_visitor, strict=True)), 9))
     return c1, c1 * math.floor(round(opening_hours / visit_hours, 9))
+
+
+#: An alarm re-arms only once the load falls this far (as a share of capacity) below its level (assumption).
+DEFAULT_REARM_MARGIN = 0.05
+#: Diversion targets must stay below this load after taking visitors in (the top of 较舒适, assumption).
+DEFAULT_ROOM_BELOW = 0.7
+
+
+def alarm_levels(
+    warning_at: float = DEFAULT_WARNING_AT, limit_at: float = LIMIT_AT, margin: float = DEFAULT_REARM_MARGIN
+) -> tuple[Threshold, Threshold]:
+    """The early-warning and limit alarms on the in-park ratio, each re-armed ``margin`` below its level."""
+    _check_real("warning_at", warning_at, positive=True)
+    _check_real("limit_at", limit_at, positive=True)
+    _check_real("margin", margin, positive=False)
+    if warning_at >= limit_at:
+        raise ValueError(f"warning_at ({warning_at}) must be below limit_at ({limit_at})")
+    return Threshold("warning", warning_at, warning_at - margin), Threshold("limit", limit_at, limit_at - margin)
+
+
+def crowding_episodes(ratios: Sequence[float], levels: Sequence[Threshold] | None = None) -> tuple[Episode, ...]:
+    """Every warning and limit crossing in a spot's ratio series (oldest first), once per crossing.
+
+    A series hovering around 80 % raises one warning; a new warning needs the load to fall below the re-arm level
+    first. Positions index ``ratios``; the caller maps them to times.
+    """
+    found = [e for level in (levels or alarm_levels()) for e in episodes(ratios, level)]
+    return tuple(sorted(found, key=lambda e: (e.start, e.name != "warning")))
+
+
+@dataclass(frozen=True)
+class SpotLoad:
+    """One scenic area now: where it is, who is in and how many it holds."""
+
+    spot_id: str
+    name: str
+    lon: float
+    lat: float
+    in_park: int
+    capacity: int
+
+    @property
+    def ratio(self) -> float:
+        return self.in_park / self.capacity
+
+
+@dataclass(frozen=True)
+class Diversion:
+    """A suggested alternative: how far, how loaded now, and how many visitors it can take in."""
+
+    spot_id: str
+    name: str
+    distance_km: float
+    ratio: float
+    room: int
+
+
+def distance_km(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
+    """Great-circle distance (haversine, mean Earth radius): close enough for "which area is nearest"."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * 6371.0088 * math.asin(math.sqrt(a))
+
+
+def diversion(
+    crowded: SpotLoad, others: Sequence[SpotLoad], *, room_below: float = DEFAULT_ROOM_BELOW, limit: int = 3
+) -> tuple[Diversion, ...]:
+    """The nearest areas with room for visitors turned away from ``crowded``, nearest first.
+
+    Room is how many visitors an area can take before reaching ``room_below`` of its capacity; areas without room
+    (or the crowded area itself) are never suggested.
+    """
+    _check_real("room_below", room_below, positive=True)
+    out = []
+    for o in others:
+        room = math.floor(room_below * o.capacity) - o.in_park
+        if o.spot_id == crowded.spot_id or room <= 0:
+            continue
+        out.append(
+            Diversion(o.spot_id, o.name, distance_km(crowded.lon, crowded.lat, o.lon, o.lat), o.ratio, int(room))
+        )
+    return tuple(sorted(out, key=lambda d: (d.distance_km, d.spot_id))[:limit])
 
 
 def _warning_threshold(table: tuple[tuple[float, str, str], ...], warning_at: float | None) -> float:

@@ -7,7 +7,17 @@ import math
 import numpy as np
 import pytest
 
-from dashboard.domain.tourism import DEFAULT_BANDS, capacity_lbt034, crowding, validate_bands
+from dashboard.domain.tourism import (
+    DEFAULT_BANDS,
+    SpotLoad,
+    alarm_levels,
+    capacity_lbt034,
+    crowding,
+    crowding_episodes,
+    distance_km,
+    diversion,
+    validate_bands,
+)
 
 
 @pytest.mark.parametrize(
@@ -138,3 +148,33 @@ def test_capacity_lbt034_validation(
 ) -> None:
     with pytest.raises(ValueError, match=message):
         capacity_lbt034(areas, per_visitor, hours, visit)
+
+
+# ---- alarms with hysteresis, diversion ---------------------------------------------------------------------
+
+
+def test_alarm_levels_and_crowding_episodes() -> None:
+    warning, limit = alarm_levels(0.8, 1.0, 0.05)
+    assert (warning.on_at, warning.off_below, limit.on_at, limit.off_below) == (0.8, 0.75, 1.0, 0.95)
+    ratios = [0.6, 0.79, 0.8, 0.79, 0.81, 1.0, 0.99, 1.01, 0.9, 0.7, 0.8]
+    got = [(e.name, e.start, e.end) for e in crowding_episodes(ratios)]
+    assert got == [("warning", 2, 9), ("limit", 5, 8), ("warning", 10, None)]
+
+
+@pytest.mark.parametrize(("w", "lim", "m"), [(1.0, 1.0, 0.05), (0.8, 0.7, 0.05), (0.8, 1.0, -0.1)])
+def test_alarm_levels_validated(w: float, lim: float, m: float) -> None:
+    with pytest.raises(ValueError):
+        alarm_levels(w, lim, m)
+
+
+def _spot(i: str, lon: float, in_park: int, cap: int = 1000) -> SpotLoad:
+    return SpotLoad(i, i, lon, 35.0, in_park, cap)
+
+
+def test_diversion_nearest_with_room_first() -> None:
+    crowded = _spot("a", 117.0, 900)
+    others = [crowded, _spot("far", 117.5, 100), _spot("near-full", 117.01, 700), _spot("near", 117.02, 200)]
+    got = diversion(crowded, others, room_below=0.7, limit=2)
+    assert [(d.spot_id, d.room) for d in got] == [("near", 500), ("far", 600)]
+    assert got[0].distance_km == pytest.approx(distance_km(117.0, 35.0, 117.02, 35.0))
+    assert distance_km(117.0, 35.0, 117.0, 36.0) == pytest.approx(111.2, abs=0.1)
