@@ -6,6 +6,7 @@ Heavy imports happen inside the subcommands so ``--help`` answers at once.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import signal
 import sys
@@ -63,6 +64,9 @@ def _parser() -> argparse.ArgumentParser:
     sim.add_argument("--once", action="store_true", help="write one tick (backfilling any gap) and exit")
     sim.set_defaults(func=_simulate)
 
+    ingest = sub.add_parser("ingest", help="store what sensors publish to MQTT (topics <prefix>/<feed>)")
+    ingest.set_defaults(func=_ingest)
+
     migrate = sub.add_parser("migrate", help="bring the store's schema to the newest revision (Alembic)")
     migrate.add_argument(
         "--autogenerate", metavar="MESSAGE", help="developers: write a new revision for what the contracts changed"
@@ -90,6 +94,18 @@ def _check_config(args: argparse.Namespace) -> int:
     for name, conf in settings.sources.items():
         served = sorted(f for f, s in sources.routes().items() if s == name)
         print(f"  source {name} ({conf.kind}): {len(served)} feeds")
+    return 0
+
+
+def _ingest(args: argparse.Namespace) -> int:
+    from datasources.mqtt import Broker, Ingester
+
+    settings = _settings(args)
+    ingester = Ingester(_store(settings), Broker.from_url(settings.mqtt.url), settings.mqtt)
+    signal.signal(signal.SIGTERM, lambda *_: ingester.request_stop())
+    log.info("MQTT ingester: %s, topics %s/<feed>; Ctrl-C to stop", settings.mqtt.url, settings.mqtt.topic_prefix)
+    with contextlib.suppress(KeyboardInterrupt):
+        ingester.run_forever()
     return 0
 
 
@@ -145,6 +161,12 @@ def _simulate(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     store, district = _store(settings), _district(settings)
+    if settings.simulator.publish == "mqtt":
+        from datasources.mqtt import Broker, MqttPublisher
+
+        # Rows go to the broker; the ingester stores them (the rules still read the store).
+        log.info("simulator publishing to %s under %s/<feed>", settings.mqtt.url, settings.mqtt.topic_prefix)
+        store = MqttPublisher(store, Broker.from_url(settings.mqtt.url), settings.mqtt.topic_prefix)
     backfill = timedelta(days=settings.simulator.history_days)
     rules = simulation.rules(store, settings)
     if args.once:

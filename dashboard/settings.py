@@ -54,6 +54,22 @@ class SimulatorSettings(Section):
     scale: Literal[1, 10] = Field(1, description="asset multiplier (×10 for benchmarks)")
     history_days: int = Field(30, ge=1, le=366, description="days of history written by `seed`")
     interval_s: float = Field(5.0, ge=1.0, le=3600.0, description="seconds between live writes")
+    publish: Literal["store", "mqtt"] = Field(
+        "store", description="write live rows straight into the store, or publish them to MQTT for the ingester"
+    )
+
+
+class MqttSettings(Section):
+    """The MQTT broker sensors publish to, and how the ingester (`python -m dashboard ingest`) reads it."""
+
+    url: str = Field("mqtt://127.0.0.1:1883", description="broker URL (mqtt://[user[:password]@]host[:port])")
+    topic_prefix: str = Field("shanting", min_length=1, max_length=100, description="topics are <prefix>/<feed>")
+    client_id: str = Field("shanting-ingest", min_length=1, max_length=100, description="the persistent session's id")
+    batch_size: int = Field(500, ge=1, le=10000, description="messages written to the store in one transaction")
+    batch_ms: int = Field(200, ge=10, le=10000, description="longest a message waits for its batch to fill")
+    session_expiry_s: int = Field(
+        7 * 86400, ge=60, description="how long the broker keeps messages for a stopped ingester (persistent session)"
+    )
 
 
 class TileLayerSettings(Section):
@@ -183,6 +199,7 @@ class Settings(BaseSettings):
     tiles: TileLayerSettings | None = Field(None, description="optional tile basemap; none = offline basemap only")
     choropleth_kpi: ChoroplethKpi = Field("working_rate", description="KPI the town areas are coloured by at start")
     environment: EnvironmentSettings = EnvironmentSettings()
+    mqtt: MqttSettings = MqttSettings()
     tourism: TourismSettings = TourismSettings()
     secret_key: SecretStr | None = Field(None, description="session signing key (environment only)")
 
@@ -263,6 +280,7 @@ def _refuse_secrets(data: Mapping[str, Any], path: Path) -> None:
         if key in data:
             raise ConfigError(f"{path}: {key} is a secret; set {ENV_PREFIX}{key.upper()} in the environment instead")
     urls = [(k, data.get(k), f"{ENV_PREFIX}{k.upper()}") for k in ("store_url", "cache_url")]
+    urls.append(("mqtt.url", (data.get("mqtt") or {}).get("url"), f"{ENV_PREFIX}MQTT__URL"))
     urls += [
         (f"sources.{n}.url", s.get("url"), f"{ENV_PREFIX}SOURCES__{n.upper()}__URL")
         for n, s in (data.get("sources") or {}).items()

@@ -90,6 +90,8 @@ class Report:
 class Validated:
     frame: pd.DataFrame
     report: Report
+    #: Every rejected row's first reason, by its position in the delivered frame (the report keeps a sample).
+    reasons: dict[int, str] = field(default_factory=dict)
 
 
 def validate(feed: str | Contract, frame: pd.DataFrame, *, now: datetime | None = None) -> Validated:
@@ -133,7 +135,10 @@ def validate(feed: str | Contract, frame: pd.DataFrame, *, now: datetime | None 
     report.rejected = int(bad.sum())
     report.rows_ok = len(data) - report.rejected
     report.sample = rejections[:REPORT_SAMPLE]
-    return Validated(_typed(spec, clean.loc[~bad].reset_index(drop=True)), report)
+    reasons: dict[int, str] = {}
+    for r in rejections:
+        reasons.setdefault(r.row, f"{r.column}: {r.reason} (got {r.value})")
+    return Validated(_typed(spec, clean.loc[~bad].reset_index(drop=True)), report, reasons)
 
 
 def empty_frame(spec: Contract) -> pd.DataFrame:

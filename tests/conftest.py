@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -116,9 +117,8 @@ def service_missing(what: str, error: BaseException) -> None:
     pytest.skip(message)
 
 
-@pytest.fixture(scope="session")
-def pg_database() -> Iterator[str]:
-    """A fresh PostgreSQL database of our own for this session (dropped at the end); yields its URL."""
+@contextmanager
+def _pg_database() -> Iterator[str]:
     import uuid
 
     from sqlalchemy import create_engine, text
@@ -139,6 +139,20 @@ def pg_database() -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def pg_database() -> Iterator[str]:
+    """A fresh PostgreSQL database of our own for this session (dropped at the end); yields its URL."""
+    with _pg_database() as url:
+        yield url
+
+
+@pytest.fixture
+def pg_empty() -> Iterator[str]:
+    """A PostgreSQL database of this test's own, empty, dropped afterwards."""
+    with _pg_database() as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -177,3 +191,19 @@ def redis_prefix() -> Iterator[str]:
         if keys:
             client.delete(*keys)
         client.close()
+
+
+MQTT_ADDRESS = ("127.0.0.1", int(os.environ.get("SHANTING_TEST_MQTT_PORT", "1883")))
+
+
+@pytest.fixture
+def mqtt_names() -> str:
+    """A topic prefix and client-id stem of this test's own on the real broker (nothing retained is left)."""
+    import socket
+    import uuid
+
+    try:
+        socket.create_connection(MQTT_ADDRESS, timeout=2).close()
+    except OSError as exc:
+        service_missing(f"MQTT broker at {MQTT_ADDRESS[0]}:{MQTT_ADDRESS[1]}", exc)
+    return f"shanting-test-{uuid.uuid4().hex[:10]}"

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Collection, Mapping
+import threading
+import time
+from collections.abc import Collection, Mapping, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -130,6 +132,16 @@ def build_metadata() -> MetaData:
         SaColumn("rejected", Integer, nullable=False, default=0),
         SaColumn("report", Text),
     )
+    Table(
+        "dead_letters",
+        meta,
+        SaColumn("id", Integer, primary_key=True, autoincrement=True),
+        SaColumn("received_at", UtcDateTime, nullable=False, index=True),
+        SaColumn("origin", String(200), nullable=False),
+        SaColumn("feed", String(64)),
+        SaColumn("reason", Text, nullable=False),
+        SaColumn("payload", Text, nullable=False),
+    )
     return meta
 
 
@@ -166,6 +178,7 @@ class SqlSource(BaseSource):
             contract(feed)
         self.engine = _engine(options)
         self._schema_ready = False
+        self._schema_lock = threading.Lock()
 
     # ---- protocol --------------------------------------------------------------
 
@@ -182,13 +195,24 @@ class SqlSource(BaseSource):
 
     def ensure_schema(self) -> None:
         if self.options.create_schema and not self._schema_ready:
+            with self._schema_lock:
+                if not self._schema_ready:
+                    self._migrate()
+                    self._schema_ready = True
+
+    def _migrate(self) -> None:
+        try:
             try:
                 migrations.upgrade(self.engine)
-            except (OperationalError, InterfaceError) as exc:
-                raise SourceError(f"{self.name}: database unreachable: {_short(exc)}") from exc
-            except SQLAlchemyError as exc:
-                raise SourceError(f"{self.name}: cannot create schema: {_short(exc)}") from exc
-            self._schema_ready = True
+            except SQLAlchemyError:
+                # Another process (a second worker on the same SQLite file) may
+                # have been migrating at the same moment: look again once.
+                time.sleep(0.5)
+                migrations.upgrade(self.engine)
+        except (OperationalError, InterfaceError) as exc:
+            raise SourceError(f"{self.name}: database unreachable: {_short(exc)}") from exc
+        except SQLAlchemyError as exc:
+            raise SourceError(f"{self.name}: cannot create schema: {_short(exc)}") from exc
 
     def _fetch(self, feed: str, start: datetime | None, end: datetime | None) -> pd.DataFrame:
         table = METADATA.tables[feed]
@@ -285,6 +309,34 @@ class SqlSource(BaseSource):
             stmt = _upsert(self.engine, table, None, index=("feed",), update=tuple(values))
             conn.execute(stmt, [{"feed": report.feed, "rows_written": 0, **values}])
             conn.commit()
+
+    def dead_letter(self, letters: Sequence[Mapping[str, Any]]) -> int:
+        """Keep deliveries that could not be stored (malformed, unknown feed, rows the contract rejects),
+        each with ``origin``, ``feed``, ``reason`` and ``payload`` (text), so nothing is dropped silently."""
+        if not letters:
+            return 0
+        now = datetime.now(UTC)
+        rows = [
+            {
+                "received_at": now,
+                "origin": str(letter["origin"])[:200],
+                "feed": letter.get("feed"),
+                "reason": str(letter["reason"]),
+                "payload": str(letter["payload"]),
+            }
+            for letter in letters
+        ]
+        with self._connect() as conn:
+            conn.execute(METADATA.tables["dead_letters"].insert(), rows)
+            conn.commit()
+        return len(rows)
+
+    def dead_letters(self, limit: int = 1000) -> pd.DataFrame:
+        """The newest dead letters first."""
+        table = METADATA.tables["dead_letters"]
+        with self._connect() as conn:
+            rows = conn.execute(select(table).order_by(table.c.id.desc()).limit(limit)).mappings().all()
+        return pd.DataFrame([dict(r) for r in rows], columns=[c.name for c in table.columns])
 
     def feed_status(self) -> dict[str, dict[str, Any]]:
         """Per feed: last write time, rows written, latest report."""
