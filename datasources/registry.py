@@ -19,7 +19,12 @@ log = logging.getLogger(__name__)
 
 _KINDS: dict[str, type[BaseSource]] = {}
 #: Modules holding the built-in kinds; importing one registers it.
-_BUILTIN_MODULES = ("datasources.kinds.synthetic", "datasources.kinds.sql")
+_BUILTIN_MODULES = (
+    "datasources.kinds.synthetic",
+    "datasources.kinds.sql",
+    "datasources.kinds.files",
+    "datasources.kinds.http",
+)
 
 S = TypeVar("S", bound=type[BaseSource])
 

@@ -1,8 +1,9 @@
 """One contract suite, the same assertions for every datasource kind.
 
 Each kind serves the synthetic district as of NOW: synthetic, SQLite and
-PostgreSQL (a database of the session's own on the real server); later kinds
-(files, http, mqtt) join the parametrisation.
+PostgreSQL (a database of the session's own on the real server), files
+(the district dropped as CSV, GeoJSON and Parquet) and http (served as a
+department's JSON API). MQTT delivers into the store: tests/integration.
 """
 
 from __future__ import annotations
@@ -16,19 +17,48 @@ import pytest
 
 from datasources.base import BaseSource, Datasource
 from datasources.contracts import CONTRACTS, FEEDS
+from datasources.kinds.files import FilesOptions, FilesSource
+from datasources.kinds.http import HttpOptions, HttpSource
 from datasources.kinds.sql import SqlOptions, SqlSource
 from datasources.kinds.synthetic import SyntheticOptions, SyntheticSource
 from tests.conftest import NOW
+from tests.feed_servers import api, export_files, serving
 
 WINDOW = (NOW - timedelta(days=2), NOW)
 #: Feeds the district legitimately leaves empty: events come from rules.
 MAY_BE_EMPTY = {"events"}
 
 
-@pytest.fixture(params=["synthetic", "sqlite", pytest.param("postgresql", marks=pytest.mark.integration)])
+@pytest.fixture(scope="module")
+def feed_files(seeded_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The seeded district dropped as files: CSV, GeoJSON for geometries, Parquet for one series."""
+    store = SqlSource("export", SqlOptions(url=f"sqlite:///{seeded_db}"))
+    directory = export_files(store, tmp_path_factory.mktemp("drop"))
+    store.engine.dispose()
+    return directory
+
+
+@pytest.fixture(scope="module")
+def feed_api(seeded_db: Path) -> Iterator[str]:
+    """The seeded district served as a department's HTTP JSON API."""
+    store = SqlSource("api", SqlOptions(url=f"sqlite:///{seeded_db}"))
+    with serving(api(store)) as url:
+        yield url
+    store.engine.dispose()
+
+
+@pytest.fixture(
+    params=["synthetic", "sqlite", "files", "http", pytest.param("postgresql", marks=pytest.mark.integration)]
+)
 def source(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[BaseSource]:
     if request.param == "synthetic":
         yield SyntheticSource("sim", SyntheticOptions(), clock=lambda: NOW)
+        return
+    if request.param == "files":
+        yield FilesSource("drop", FilesOptions(directory=request.getfixturevalue("feed_files")))
+        return
+    if request.param == "http":
+        yield HttpSource("api", HttpOptions(base_url=request.getfixturevalue("feed_api"), feeds=FEEDS, retries=0))
         return
     if request.param == "sqlite":
         url = f"sqlite:///{request.getfixturevalue('seeded_copy')}"

@@ -62,7 +62,8 @@ def test_unknown_kind_lists_the_known_ones(tmp_path: Path) -> None:
     settings = load_settings(write(tmp_path, f'data_dir = "{tmp_path}"\n[sources.x]\nkind = "sqll"\n'))
     with pytest.raises(
         ConfigError,
-        match=r"sources.x: unknown datasource kind 'sqll' \(did you mean 'sql'\?\); known kinds: sql, synthetic",
+        match=r"sources.x: unknown datasource kind 'sqll' \(did you mean 'sql'\?\); "
+        r"known kinds: files, http, sql, synthetic",
     ):
         build_sources(settings)
 
