@@ -39,6 +39,8 @@ WINDOWS: dict[str, timedelta] = {
     "bus_positions": timedelta(minutes=10),
     "accidents": timedelta(days=8),
     "events": timedelta(days=7),
+    # the video scene's 30-day working-rate trend (today included)
+    "camera_status_daily": timedelta(days=31),
 }
 T = TypeVar("T")
 #: Reference data changes rarely; it is re-read at most this often.

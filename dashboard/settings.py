@@ -77,6 +77,19 @@ class EnvironmentSettings(Section):
     )
 
 
+class VideoSettings(Section):
+    """Rules of the public-safety video scene (治安视频)."""
+
+    radius_m: float = Field(
+        100.0, gt=0, le=2000, description="view radius of a key place the feed gives none for; also of a grid cell"
+    )
+    grid_m: float = Field(500.0, ge=100, le=5000, description="blind-spot grid: cell side in metres")
+    min_population: float = Field(50.0, ge=0, description="a grid cell with at least this many residents is populated")
+    spread_m: float = Field(
+        400.0, ge=50, le=5000, description="residents spread around their 村居 point (Gaussian σ, metres)"
+    )
+
+
 class SourceSettings(Section):
     """One datasource: its kind plus the kind's own options (checked by the kind)."""
 
@@ -106,6 +119,7 @@ class Settings(BaseSettings):
     tiles: TileLayerSettings | None = Field(None, description="optional tile basemap; none = offline basemap only")
     choropleth_kpi: ChoroplethKpi = Field("working_rate", description="KPI the town areas are coloured by at start")
     environment: EnvironmentSettings = EnvironmentSettings()
+    video: VideoSettings = VideoSettings()
     secret_key: SecretStr | None = Field(None, description="session signing key (environment only)")
 
     @classmethod

@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
 import pandas as pd
 import pytest
-from pyproj import Geod
+from pyproj import Geod, Transformer
 
-from dashboard.domain.video import TARGETS, coverage, health, health_by
+from dashboard.domain.video import (
+    GEOGRAPHIC_CRS,
+    METRIC_CRS,
+    TARGETS,
+    coverage,
+    health,
+    health_by,
+    neighbours,
+    place_cameras,
+)
 
 GEOD = Geod(ellps="GRS80")  # CGCS2000 uses the GRS80-equivalent ellipsoid
 
@@ -214,3 +224,101 @@ def test_coverage_matches_brute_force_geodesics() -> None:
         assert got.at[i, "nearest_camera_id"] == working["camera_id"].iloc[best]
         assert got.at[i, "distance_m"] == pytest.approx(dist[best], rel=2e-4)
         assert bool(got.at[i, "covered"]) is bool(dist[best] <= 500)
+
+
+# ---- placement advisor (sites laid out on one parallel, at ground offsets in metres) ------------------------------
+
+_TO_LONLAT = Transformer.from_crs(METRIC_CRS, GEOGRAPHIC_CRS, always_xy=True)
+#: A point inside the district (EPSG:4548 metres) the 1-D layouts are laid out east of.
+X0, Y0 = 500_000.0, 3_880_000.0
+
+
+def line(xs: list[float], prefix: str = "p") -> pd.DataFrame:
+    """Places at ground offsets ``xs`` (metres, west→east) on one parallel."""
+    lon, lat = _TO_LONLAT.transform(np.asarray(xs) + X0, np.full(len(xs), Y0))
+    return pd.DataFrame({"place_id": [f"{prefix}{i}" for i in range(len(xs))], "lon": lon, "lat": lat})
+
+
+def cameras_at(xs: list[float], status: str = "online") -> pd.DataFrame:
+    return line(xs, "c").rename(columns={"place_id": "camera_id"}).assign(status=status)
+
+
+NONE = cameras_at([])
+
+#: Three clusters: {0, 100, 200}, {1000, 1100} and {5000}; at 150 m the best single site is x=100 (3 places).
+LAYOUT = [0.0, 100.0, 200.0, 1000.0, 1100.0, 5000.0]
+
+
+def test_greedy_picks_the_biggest_clusters_in_order() -> None:
+    places = line(LAYOUT)
+    sites = place_cameras(places, places, NONE, 2, radius_m=150)
+    assert list(sites["place_id"]) == ["p1", "p3"]  # x=100 covers 3; x=1000 (first of the tie with 1100) covers 2
+    assert list(sites["gain"]) == [3, 2]
+    assert list(sites["new_places"]) == [("p0", "p1", "p2"), ("p3", "p4")]
+    assert list(sites["covered"]) == [3, 5]
+    assert sites["coverage_rate"].tolist() == pytest.approx([3 / 6, 5 / 6])
+
+
+def test_greedy_stops_when_nothing_is_left_to_cover() -> None:
+    places = line(LAYOUT)
+    sites = place_cameras(places, places, NONE, 10, radius_m=150)
+    assert list(sites["gain"]) == [3, 2, 1]
+    assert sites["coverage_rate"].iloc[-1] == pytest.approx(1.0)
+
+
+def test_places_already_covered_by_a_working_camera_add_nothing() -> None:
+    places = line(LAYOUT)
+    sites = place_cameras(places, places, cameras_at([5000.0]), 10, radius_m=150)
+    assert list(sites["gain"]) == [3, 2]
+    assert list(sites["covered"]) == [4, 6]  # the camera at 5000 already covers one place
+
+
+def test_a_broken_camera_covers_nothing() -> None:
+    places = line(LAYOUT)
+    sites = place_cameras(places, places, cameras_at([5000.0], status="fault"), 10, radius_m=150)
+    assert list(sites["gain"]) == [3, 2, 1]
+
+
+def test_per_place_radius_wins_over_the_default() -> None:
+    places = line([0.0, 120.0]).assign(radius_m=[50.0, 200.0])
+    # From x=0 the place at 120 is within its own 200 m; from x=120 the place at 0 is outside its own 50 m.
+    assert [list(n) for n in neighbours(places, places, 100.0)] == [[0, 1], [1]]
+    assert list(place_cameras(places, places, NONE, 5, radius_m=100)["place_id"]) == ["p0"]
+
+
+def test_zero_sites_and_no_candidates() -> None:
+    places = line(LAYOUT)
+    assert place_cameras(places, places, NONE, 0, radius_m=150).empty
+    assert place_cameras(places.iloc[0:0], places, NONE, 5, radius_m=150).empty
+    with pytest.raises(ValueError):
+        place_cameras(places, places, NONE, -1, radius_m=150)
+
+
+def _best(lists: list[set[int]], n: int) -> int:
+    return max(len(set().union(*combo)) for combo in itertools.combinations(lists, min(n, len(lists))))
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_greedy_against_exhaustive_search(seed: int) -> None:
+    """Gains never grow, no site twice, and the total is within (1 − 1/e) of the best possible."""
+    rng = np.random.default_rng(seed)
+    places = line(sorted(rng.uniform(0, 2000, 14).tolist()))
+    n = int(rng.integers(1, 5))
+    sites = place_cameras(places, places, NONE, n, radius_m=250)
+    gains = sites["gain"].tolist()
+    assert gains == sorted(gains, reverse=True)
+    assert sites["place_id"].is_unique
+    reach = [set(map(int, members)) for members in neighbours(places, places, 250.0)]
+    best = _best(reach, n)
+    assert sum(gains) >= (1 - 1 / math.e) * best
+    assert sum(gains) == len(set().union(*(reach[int(p[1:])] for p in sites["place_id"])))
+
+
+def test_neighbours_agree_with_brute_force() -> None:
+    rng = np.random.default_rng(7)
+    places = line(rng.uniform(0, 3000, 60).tolist())
+    sites = line(rng.uniform(0, 3000, 25).tolist(), "s")
+    xs = X0 + np.asarray(_TO_LONLAT.transform(places["lon"], places["lat"], direction="INVERSE")[0])
+    sx = X0 + np.asarray(_TO_LONLAT.transform(sites["lon"], sites["lat"], direction="INVERSE")[0])
+    expected = [sorted(np.flatnonzero(np.abs(xs - x) <= 180.0).tolist()) for x in sx]
+    assert [sorted(n.tolist()) for n in neighbours(sites, places, 180.0)] == expected
