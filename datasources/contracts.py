@@ -221,7 +221,9 @@ CONTRACTS: dict[str, Contract] = {
                 _count("online", 100_000),
                 _count("networked", 100_000),
                 _count("hd", 100_000),
-                Column("ts", "time", doc="when the counts were taken: the day's end (24:00), or the latest sample today"),
+                Column(
+                    "ts", "time", doc="when the counts were taken: the day's end (24:00), or the latest sample today"
+                ),
             ),
             "video",
             "视频点位日运行统计",

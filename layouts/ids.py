@@ -61,3 +61,6 @@ VID_UNCOVERED = "vid-uncovered"
 VID_N = "vid-n"
 VID_ADVISOR = "vid-advisor"
 VID_EXPORT = "vid-export"
+VID_TREND = "vid-trend-chart"
+#: The advisor's sites on the video map (data set by the advisor callback, not loaded by URL).
+VID_SITES = "vid-sites"

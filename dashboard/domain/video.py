@@ -223,8 +223,8 @@ def population_grid(area: BaseGeometry, villages: pd.DataFrame, cell_m: float, s
     metric = shapely.transform(area, lambda xy: np.column_stack(to_xy.transform(xy[:, 0], xy[:, 1])))
     bx0, by0, bx1, by1 = shapely.bounds(metric)
     columns = np.arange(math.floor(bx0 / cell), math.ceil(bx1 / cell))
-    ix, iy = np.meshgrid(columns, np.arange(math.floor(by0 / cell), math.ceil(by1 / cell)))
-    ix, iy = ix.ravel(), iy.ravel()
+    mesh = np.meshgrid(columns, np.arange(math.floor(by0 / cell), math.ceil(by1 / cell)))
+    ix, iy = mesh[0].ravel(), mesh[1].ravel()
     boxes = shapely.box(ix * cell, iy * cell, (ix + 1) * cell, (iy + 1) * cell)
     keep = shapely.intersects(boxes, metric)
     ix, iy, boxes = ix[keep], iy[keep], boxes[keep]
