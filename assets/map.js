@@ -127,7 +127,7 @@
       // Blind spots: populated cells without a working camera (hatched orange, darker with more people)
       // and uncovered key places (red-ringed diamonds) on top.
       blindStyle: (f) => ({
-        color: BLIND.cell, weight: 0.8, opacity: 0.8, dashArray: "2 2", fillColor: BLIND.cell,
+        className: "blind-cell", color: BLIND.cell, weight: 0.8, opacity: 0.8, dashArray: "2 2", fillColor: BLIND.cell,
         fillOpacity: Math.min(0.55, 0.12 + 0.08 * Math.log10(1 + (f.properties.population || 0))),
       }),
       blindPoint: (f, latlng) => L.marker(latlng, {

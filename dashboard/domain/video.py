@@ -226,7 +226,7 @@ def population_grid(area: BaseGeometry, villages: pd.DataFrame, cell_m: float, s
     mesh = np.meshgrid(columns, np.arange(math.floor(by0 / cell), math.ceil(by1 / cell)))
     ix, iy = mesh[0].ravel(), mesh[1].ravel()
     boxes = shapely.box(ix * cell, iy * cell, (ix + 1) * cell, (iy + 1) * cell)
-    keep = shapely.intersects(boxes, metric)
+    keep = shapely.intersects(boxes, metric) & ~shapely.touches(boxes, metric)  # overlapping, not just touching
     ix, iy, boxes = ix[keep], iy[keep], boxes[keep]
     cx, cy = (ix + 0.5) * cell, (iy + 0.5) * cell
     population = _spread(np.column_stack([cx, cy]), villages, spread)

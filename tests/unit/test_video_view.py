@@ -10,13 +10,16 @@ import pytest
 from pyproj import Transformer
 
 from dashboard.domain import video
+from dashboard.live import Failed
 from dashboard.scope import DISTRICT, Scope
 from dashboard.video_view import (
     CoveragePanel,
     HealthPanel,
     OfflinePanel,
+    TrendPanel,
     clamp_sites,
     compute_view,
+    district_grid,
     human_duration,
     offline_panel,
     scope_frames,
@@ -151,3 +154,90 @@ def test_camera_sites_csv_rejects_bad_n(app_at_now, n: str) -> None:  # type: ig
 
 def test_camera_sites_csv_rejects_bad_scope(app_at_now) -> None:  # type: ignore[no-untyped-def]
     assert app_at_now().server.test_client().get("/export/camera-sites.csv?scope=town:1").status_code == 400
+
+
+# ---- blind spots, the trend and the advisor's map features --------------------------------------------------------
+
+
+def test_blind_spots_at_district_and_town(services_at_now) -> None:  # type: ignore[no-untyped-def]
+    from dashboard import layers
+    from dashboard.domain.video import blind_cells
+
+    services = services_at_now()
+    live, settings = services.live, services.settings
+    everywhere = layers.build("blindspots", live, settings, DISTRICT, NOW)["features"]
+    town = layers.build("blindspots", live, settings, Scope("town", "370406001"), NOW)["features"]
+    kinds = {f["properties"]["kind"] for f in everywhere}
+    assert kinds == {"cell", "place"}
+    cells = [f for f in everywhere if f["properties"]["kind"] == "cell"]
+    assert all(f["properties"]["population"] >= settings.video.min_population - 0.5 for f in cells)
+    assert all("id" not in f["properties"] for f in cells)  # a click on a cell drills nowhere
+    assert {f["properties"].get("cell") or f["properties"]["id"] for f in town} < {
+        f["properties"].get("cell") or f["properties"]["id"] for f in everywhere
+    }
+    # The layer's places are exactly the coverage panel's uncovered ones; its cells the blind cells of the grid.
+    view = compute_view(live, DISTRICT, NOW)
+    assert isinstance(view.coverage, CoveragePanel)
+    assert sum(f["properties"]["kind"] == "place" for f in everywhere) == view.coverage.uncovered_total
+    grid = district_grid(live.areas(), settings.video)
+    cameras = live.rows("cameras").frame
+    flagged = blind_cells(grid, cameras, settings.video.radius_m, settings.video.min_population)
+    assert len(cells) == int(flagged["blind"].sum()) > 0
+
+
+def test_blind_spot_rules_are_settings(services_at_now) -> None:  # type: ignore[no-untyped-def]
+    from dashboard import layers
+
+    def cells(**video: float) -> int:
+        s = services_at_now(video=video)
+        fc = layers.build("blindspots", s.live, s.settings, DISTRICT, NOW)["features"]
+        return sum(f["properties"]["kind"] == "cell" for f in fc)
+
+    base = cells()
+    assert cells(min_population=400) < base  # fewer cells count as populated
+    assert cells(radius_m=400) < base  # cameras watch further
+
+
+def test_daily_trend_ends_with_today_s_health(services_at_now) -> None:  # type: ignore[no-untyped-def]
+    services = services_at_now()
+    for scope in (DISTRICT, Scope("town", "370406103")):
+        view = compute_view(services.live, scope, NOW)
+        assert isinstance(view.trend, TrendPanel) and isinstance(view.health, HealthPanel)
+        assert [d.day.isoformat() for d in view.trend.days] == ["2026-11-26", "2026-11-27", "2026-11-28", "2026-11-29"]
+        today = view.trend.days[-1]
+        # Today's row was sampled at NOW, the same instant the camera feed shows.
+        assert today.cameras == view.health.summary.total
+        assert today.working_rate == pytest.approx(view.health.summary.working_rate)
+        assert today.networking_rate == pytest.approx(view.health.summary.networking_rate)
+
+
+def test_daily_trend_of_a_camera_is_its_village_s(services_at_now) -> None:  # type: ignore[no-untyped-def]
+    services = services_at_now()
+    cameras = services.live.rows("cameras").frame
+    cam = cameras.iloc[5]
+    asset = compute_view(services.live, Scope("asset", str(cam["camera_id"]), "cameras"), NOW).trend
+    village = compute_view(services.live, Scope("village", str(cam["village_code"])), NOW).trend
+    assert isinstance(asset, TrendPanel) and asset == village and asset.days
+
+
+def test_trend_panel_of_a_failing_feed_fails_alone(services_at_now) -> None:  # type: ignore[no-untyped-def]
+    services = services_at_now(
+        sources={"daily": {"kind": "sql", "url": "postgresql+psycopg://nobody@127.0.0.1:1/none"}},
+        feeds={"camera_status_daily": "daily"},
+    )
+    view = compute_view(services.live, DISTRICT, NOW)
+    assert isinstance(view.trend, Failed) and isinstance(view.health, HealthPanel)
+
+
+def test_sites_geojson_numbers_sites_and_rings_what_they_cover() -> None:
+    from layouts.video import EMPTY_FC, sites_geojson
+
+    places = line([0.0, 100.0, 200.0, 1000.0, 1100.0])
+    sites = video.place_cameras(places, places, NONE, 2, 150).assign(name=["甲", "乙"])
+    fc = sites_geojson(sites, places)
+    marks = [f["properties"] for f in fc["features"] if f["properties"]["kind"] == "site"]
+    rings = [f["properties"] for f in fc["features"] if f["properties"]["kind"] == "covers"]
+    got = [(m["rank"], m["id"], m["gain"], m["after"]) for m in marks]
+    assert got == [(1, "p1", 3, "60.0%"), (2, "p3", 2, "100.0%")]
+    assert sorted(r["site"] for r in rings) == [1, 1, 2]  # the other places each site newly covers
+    assert sites_geojson(None) == EMPTY_FC and sites_geojson(Failed("key_places", "x")) == EMPTY_FC
