@@ -104,7 +104,7 @@ def test_vid004_a_failing_key_places_feed_fails_only_coverage(dash_duo, live_app
 def test_vid005_blind_spot_layer_is_drawn_and_switchable(dash_duo, live_app, free_port) -> None:  # type: ignore[no-untyped-def]
     open_scene(dash_duo, live_app(), free_port)
     # Blind cells are SVG paths with their own class; uncovered places are diamond markers.
-    assert wait_for(dash_duo, lambda: count(dash_duo, "path.blind-cell") >= 10, "blind cells drawn")
+    assert wait_for(dash_duo, lambda: count(dash_duo, "path.blind-cell") >= 10, "blind cells drawn", timeout=45)
     assert wait_for(dash_duo, lambda: count(dash_duo, ".blind-place") >= 1, "uncovered places drawn")
     assert "盲区" in text(dash_duo, ".map-legend") and "建议点位" in text(dash_duo, ".map-legend")
     switch = wait_for(
@@ -124,8 +124,8 @@ def test_vid005_blind_spot_layer_is_drawn_and_switchable(dash_duo, live_app, fre
 
 def test_vid006_an_advisor_run_draws_numbered_sites(dash_duo, live_app, free_port) -> None:  # type: ignore[no-untyped-def]
     open_scene(dash_duo, live_app(), free_port)
-    wait_for(dash_duo, lambda: count(dash_duo, ADVISOR_ROWS) == 10, "10 advised sites")
-    assert wait_for(dash_duo, lambda: count(dash_duo, ".site-icon") == 10, "10 sites on the map")
+    wait_for(dash_duo, lambda: count(dash_duo, ADVISOR_ROWS) == 10, "10 advised sites", timeout=45)
+    assert wait_for(dash_duo, lambda: count(dash_duo, ".site-icon") == 10, "10 sites on the map", timeout=45)
     numbers = wait_for(dash_duo, lambda: read_all(dash_duo, ".site-icon div"), "site numbers")
     assert sorted(int(n) for n in numbers) == list(range(1, 11))
     box = dash_duo.find_element("#vid-n")
@@ -141,7 +141,9 @@ def test_vid006_an_advisor_run_draws_numbered_sites(dash_duo, live_app, free_por
 def test_vid007_daily_trend_against_the_targets(dash_duo, live_app, free_port) -> None:  # type: ignore[no-untyped-def]
     open_scene(dash_duo, live_app(), free_port)
     chart = "#vid-trend-chart"
-    assert wait_for(dash_duo, lambda: count(dash_duo, f"{chart} .scatterlayer .trace") == 2, "two rate lines")
+    assert wait_for(
+        dash_duo, lambda: count(dash_duo, f"{chart} .scatterlayer .trace") == 2, "two rate lines", timeout=45
+    )
     assert count(dash_duo, f"{chart} .shapelayer path") == 2  # the 98 % and 100 % targets
     legend = wait_for(dash_duo, lambda: text(dash_duo, f"{chart} .legend"), "chart legend")
     assert "完好率" in legend and "联网率" in legend

@@ -17,6 +17,7 @@ def test_the_readme_configuration_example_is_valid(tmp_path: Path) -> None:
     path.write_text(example.replace('data_dir = "data"', f'data_dir = "{tmp_path}"'), encoding="utf-8")
     settings = load_settings(path)
     assert settings.tiles is not None and settings.environment.episode_hours == 2
+    assert settings.video.grid_m == 500 and settings.video.min_population == 50
     build_sources(settings)
 
 
