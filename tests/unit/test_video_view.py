@@ -241,3 +241,34 @@ def test_sites_geojson_numbers_sites_and_rings_what_they_cover() -> None:
     assert got == [(1, "p1", 3, "60.0%"), (2, "p3", 2, "100.0%")]
     assert sorted(r["site"] for r in rings) == [1, 1, 2]  # the other places each site newly covers
     assert sites_geojson(None) == EMPTY_FC and sites_geojson(Failed("key_places", "x")) == EMPTY_FC
+
+
+def test_the_video_frame_has_the_blind_spots_sites_and_trend_and_only_there() -> None:
+    import dash_leaflet as dl
+
+    from dashboard.layers import LAYER_NAMES
+    from layouts import ids
+    from layouts.map import district_map
+    from layouts.video import OUTPUTS, video
+
+    urls = {name: f"/geo/{name}" for name in LAYER_NAMES}
+    bounds = [[34.9, 117.2], [35.3, 117.7]]
+    page = video("zh-CN", urls, bounds, None, [("山亭区", "/video")], [], radius_m=80)
+    found: dict[str, object] = {}
+    for c in page._traverse():
+        if isinstance(getattr(c, "id", None), str):
+            found[c.id] = c
+        if isinstance(c, dl.LayersControl):
+            found["control"] = c
+    assert {component for component, _ in OUTPUTS} | {ids.VID_SITES, ids.VID_TREND, ids.MAP} <= set(found)
+    control = found["control"]
+    checked = {  # type: ignore[attr-defined]
+        o.children.id["name"] if isinstance(o.children.id, dict) else o.children.id: o.checked for o in control.children
+    }
+    assert {name for name, on in checked.items() if on} == {"towns", "cameras", "blindspots", ids.VID_SITES}
+    notes = [str(c.children) for c in page._traverse() if getattr(c, "className", None) == "vid-note"]
+    assert "半径内有在线摄像机（缺省 80 m）" in notes  # the configured radius, not a hard-coded one
+    # The overview's map (every layer, shown=None) does not carry the video scene's own layer.
+    overview = district_map("zh-CN", urls, bounds, None)
+    names = [o.children.id["name"] for c in overview._traverse() if isinstance(c, dl.LayersControl) for o in c.children]
+    assert "blindspots" not in names and "cameras" in names
