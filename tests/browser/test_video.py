@@ -131,10 +131,11 @@ def test_vid006_an_advisor_run_draws_numbered_sites(dash_duo, live_app, free_por
     box = dash_duo.find_element("#vid-n")
     box.send_keys(Keys.CONTROL, "a")
     box.send_keys("3", Keys.ENTER)
-    assert wait_for(dash_duo, lambda: count(dash_duo, ".site-icon") == 3, "3 sites on the map")
+    wait_for(dash_duo, lambda: count(dash_duo, ADVISOR_ROWS) == 3, "3 advised sites", timeout=45)
+    assert wait_for(dash_duo, lambda: count(dash_duo, ".site-icon") == 3, "3 sites on the map", timeout=45)
     box.send_keys(Keys.CONTROL, "a")
     box.send_keys("0", Keys.ENTER)
-    assert wait_for(dash_duo, lambda: count(dash_duo, ".site-icon") == 0, "no sites for a bad N")
+    assert wait_for(dash_duo, lambda: count(dash_duo, ".site-icon") == 0, "no sites for a bad N", timeout=45)
     assert dash_duo.get_logs() == []
 
 
