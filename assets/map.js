@@ -5,6 +5,7 @@
   const CONGESTION = ["#5d6d7e", "#2ECC71", "#A3D977", "#F5B041", "#E67E22", "#C0392B"];
   const CROWDING = ["#2ecc71", "#2ecc71", "#a3d977", "#f5b041", "#e67e22", "#c0392b"];
   const LEVEL = { ok: "#1f9d55", warn: "#d4a017", bad: "#c0392b", none: "#34495e" };
+  const BLIND = { cell: "#ff8c42", place: "#ff4d4f", site: "#35c2ff" };
   const WATER = [null, "#5ec8f2", "#1e90ff", "#2ecc71", "#f1c40f", "#f39c12", "#e74c3c"];
 
   function esc(text) {
@@ -126,6 +127,35 @@
         fillColor: WATER[f.properties.grade] || "#5d6d7e",
       }).bindTooltip(`${esc(f.properties.name)} ${esc(f.properties.label || "—")}（目标 ${f.properties.target}）`,
         { className: "map-tip" }),
+      // Blind spots: populated cells without a working camera (hatched orange, darker with more people)
+      // and uncovered key places (red-ringed diamonds) on top.
+      blindStyle: (f) => ({
+        className: "blind-cell", color: BLIND.cell, weight: 0.8, opacity: 0.8, dashArray: "2 2", fillColor: BLIND.cell,
+        fillOpacity: Math.min(0.55, 0.12 + 0.08 * Math.log10(1 + (f.properties.population || 0))),
+      }),
+      blindPoint: (f, latlng) => L.marker(latlng, {
+        zIndexOffset: 900,
+        icon: L.divIcon({ className: "blind-place", iconSize: L.point(12, 12), html: "<i></i>" }),
+      }),
+      blindTooltip: (f, layer) => {
+        const p = f.properties;
+        const text = p.kind === "cell"
+          ? `监控盲区 · 约 ${p.population} 人`
+          : `${esc(p.name)} · 未覆盖${p.distance == null ? "" : " · 最近在线 " + p.distance + " m"}`;
+        layer.bindTooltip(text, { sticky: p.kind === "cell", className: "map-tip" });
+      },
+      // The placement advisor's sites: numbered in order, with what each adds; places they newly cover as rings.
+      sitePoint: (f, latlng) => {
+        const p = f.properties;
+        if (p.kind === "covers") {
+          return L.circleMarker(latlng, { radius: 5, weight: 2, color: BLIND.site, fill: false, interactive: false });
+        }
+        return L.marker(latlng, {
+          zIndexOffset: 2000,
+          icon: L.divIcon({ className: "site-icon", iconSize: L.point(26, 26), html: `<div>${p.rank}</div>` }),
+        }).bindTooltip(`#${p.rank} ${esc(p.name)} · 新增覆盖 +${p.gain} 处 · 覆盖率 ${p.after}`,
+          { className: "map-tip" });
+      },
       scenicPoint: (f, latlng) => L.circleMarker(latlng, {
         radius: 8 + 14 * Math.min(1.2, f.properties.ratio), weight: 2, color: "#e6eef8",
         fillColor: CROWDING[f.properties.level] || CROWDING[1], fillOpacity: 0.85,

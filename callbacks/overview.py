@@ -25,6 +25,7 @@ CLICK_ASSET = {
     "water": "water_sections",
     "scenic": "scenic_spots",
     "segments": "road_segments",
+    "blindspots": "key_places",  # uncovered places carry an id; blind cells do not
 }
 
 

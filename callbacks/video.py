@@ -1,5 +1,5 @@
-"""Video scene wiring: one callback refreshes the panels from one view per scope and refresh; one runs the
-placement advisor for the N on screen."""
+"""Video scene wiring: one callback refreshes the panels (and the daily trend) from one view per scope and refresh;
+one runs the placement advisor for the N on screen and draws its sites on the map."""
 
 from __future__ import annotations
 
@@ -49,6 +49,7 @@ def register(app: Dash, services: Services) -> None:
     @app.callback(
         Output(ids.VID_ADVISOR, "children"),
         Output(ids.VID_EXPORT, "href"),
+        Output(ids.VID_SITES, "data"),
         Input(ids.VID_N, "value"),
         Input(ids.REFRESH, "n_intervals"),
         Input(ids.URL, "search"),
@@ -56,11 +57,17 @@ def register(app: Dash, services: Services) -> None:
     def fill_advisor(value: Any, _n: int | None, search: str | None) -> Any:
         scope = scope_of(search, services)
         if scope is None:
-            return dash.no_update, dash.no_update
+            return dash.no_update, dash.no_update, dash.no_update
         lang = request_lang(services.settings.language)
         n = clamp_sites(value)
         if n is None:
-            return vid_layout.advisor_table(None, lang, None), dash.no_update
+            return vid_layout.advisor_table(None, lang, None), dash.no_update, vid_layout.EMPTY_FC
         coverage = view(services, scope).coverage
         before = None if isinstance(coverage, Failed) else coverage.rate
-        return vid_layout.advisor_table(sites(services, scope, n), lang, before), vid_layout.export_href(scope, n)
+        chosen = sites(services, scope, n)
+        places = services.live.rows("key_places")
+        return (
+            vid_layout.advisor_table(chosen, lang, before),
+            vid_layout.export_href(scope, n),
+            vid_layout.sites_geojson(chosen, None if isinstance(places, Failed) else places.frame),
+        )

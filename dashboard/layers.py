@@ -20,10 +20,11 @@ import pandas as pd
 import shapely
 from shapely.geometry import box, mapping
 
+from dashboard import video_view
 from dashboard.areas import Areas
 from dashboard.domain import air, tourism, traffic, water
 from dashboard.kpis import CATALOGUE, compute_tiles
-from dashboard.live import Failed, Live, Rows, latest_per
+from dashboard.live import REFERENCE_TTL, Failed, Live, Rows, cached, latest_per
 from dashboard.scope import Scope
 from dashboard.settings import ChoroplethKpi, Settings
 from datasources.synthetic import geography
@@ -42,6 +43,8 @@ class LayerSpec:
     title_en: str
     feeds: tuple[str, ...]
     static: bool = False
+    #: Only on the maps whose scene asks for it (``district_map(shown=...)``), not on every map.
+    optional: bool = False
 
 
 LAYERS: tuple[LayerSpec, ...] = (
@@ -57,6 +60,7 @@ LAYERS: tuple[LayerSpec, ...] = (
     LayerSpec("air", "空气站", "Air stations", ("air_readings", "air_stations")),
     LayerSpec("water", "水质断面", "Water sections", ("water_samples", "water_sections")),
     LayerSpec("scenic", "景区客流", "Scenic areas", ("visitor_counts", "scenic_spots")),
+    LayerSpec("blindspots", "监控盲区", "Blind spots", ("cameras", "key_places", "towns", "villages"), optional=True),
 )
 LAYER_NAMES = tuple(layer.name for layer in LAYERS)
 CHOROPLETH_KPIS: tuple[str, ...] = get_args(ChoroplethKpi)
@@ -291,6 +295,39 @@ def scenic(live: Live, settings: Settings, scope: Scope, now: datetime) -> Featu
     return _points(merged, props)
 
 
+def blindspots(live: Live, settings: Settings, scope: Scope, now: datetime) -> FeatureCollection:
+    """Blind spots at ``scope``: populated grid cells and key places with no working camera within the radius.
+
+    The population grid depends only on the 镇街/村居 feeds and the settings, so it is computed once per reference
+    interval in the shared cache; the cameras' status is applied on every request.
+    """
+    areas = _areas(live)
+    cameras, places = _frame(live, "cameras"), _frame(live, "key_places")
+    rules = settings.video
+    key = f"vid:grid:{rules.grid_m}:{rules.spread_m}:{len(areas.villages)}"
+    cells = cached(live.cache, live.locks, key, REFERENCE_TTL, lambda: video_view.district_grid(areas, rules))
+    uncovered, blind = video_view.blind_spots(cells, cameras, places, scope, areas, rules)
+    # Cells have no "id" (clicks drill to places only); places are drawn over the cells.
+    return _fc(
+        [
+            *(
+                _feature(r.geometry, kind="cell", cell=r.cell_id, population=round(r.population))
+                for r in blind.itertuples(index=False)
+            ),
+            *_points(
+                uncovered,
+                lambda r: {
+                    "kind": "place",
+                    "id": r.place_id,
+                    "name": r.name,
+                    "category": r.category,
+                    "distance": None if pd.isna(r.distance_m) else round(r.distance_m),
+                },
+            )["features"],
+        ]
+    )
+
+
 LIVE: dict[str, Callable[..., FeatureCollection]] = {
     "towns": towns,
     "villages": villages,
@@ -301,6 +338,7 @@ LIVE: dict[str, Callable[..., FeatureCollection]] = {
     "air": air_stations,
     "water": water_sections,
     "scenic": scenic,
+    "blindspots": blindspots,
 }
 
 

@@ -43,6 +43,8 @@ WINDOWS: dict[str, timedelta] = {
     "bus_positions": timedelta(minutes=10),
     "accidents": timedelta(days=8),
     "events": timedelta(days=7),
+    # the video scene's 30-day working-rate trend (today included)
+    "camera_status_daily": timedelta(days=31),
 }
 T = TypeVar("T")
 #: Unversioned reference data is re-read at most this often; versioned rows at least this often.

@@ -164,6 +164,19 @@ class TourismSettings(Section):
         return self
 
 
+class VideoSettings(Section):
+    """Rules of the public-safety video scene (治安视频)."""
+
+    radius_m: float = Field(
+        100.0, gt=0, le=2000, description="view radius of a key place the feed gives none for; also of a grid cell"
+    )
+    grid_m: float = Field(500.0, ge=100, le=5000, description="blind-spot grid: cell side in metres")
+    min_population: float = Field(50.0, ge=0, description="a grid cell with at least this many residents is populated")
+    spread_m: float = Field(
+        400.0, ge=50, le=5000, description="residents spread around their 村居 point (Gaussian σ, metres)"
+    )
+
+
 class SourceSettings(Section):
     """One datasource: its kind plus the kind's own options (checked by the kind)."""
 
@@ -201,6 +214,7 @@ class Settings(BaseSettings):
     environment: EnvironmentSettings = EnvironmentSettings()
     mqtt: MqttSettings = MqttSettings()
     tourism: TourismSettings = TourismSettings()
+    video: VideoSettings = VideoSettings()
     secret_key: SecretStr | None = Field(None, description="session signing key (environment only)")
 
     @classmethod

@@ -42,7 +42,11 @@ HISTORY: dict[str, tuple[tuple[timedelta | None, timedelta | None], ...]] = {
     "water_samples": ((None, None),),
     "accidents": ((None, None),),
     "rating_tasks": ((None, None),),
+    "camera_status_daily": ((None, None),),
 }
+#: Feeds seeded in one piece rather than day by day: a daily snapshot would
+#: otherwise also sample each piece's open day, only to be overwritten.
+ONE_PIECE: frozenset[str] = frozenset({"camera_status_daily"})
 #: High-rate feeds are pruned so the embedded store stays small.
 RETENTION: dict[str, timedelta] = {"bus_positions": 6 * H}
 
@@ -62,6 +66,9 @@ def seed_plan(district: SyntheticDistrict, end: datetime, days: int) -> list[Chu
     chunks.append(Chunk("rating_values", RATING_SINCE, end))
     begin = end - days * D
     for feed, pieces in HISTORY.items():
+        if feed in ONE_PIECE:
+            chunks.append(Chunk(feed, begin, end))
+            continue
         for span, step in pieces:
             start = begin if span is None else max(begin, end - span)
             stop = end if span is not None or len(pieces) == 1 else end - pieces[1][0]  # type: ignore[operator]

@@ -1,9 +1,10 @@
 """治安视频: what the public-safety video scene shows, computed from the live feeds per scope.
 
 Rates and coverage come from :mod:`dashboard.domain.video` (targets: 发改高技〔2015〕996号, REFERENCE.md §5). This
-module adds the scope selection, the per-area tables, the offline list and the placement advisor
-(:func:`place_cameras`, greedy maximum coverage). Everything except :func:`compute_view` and :func:`advise` is pure
-over frames, scope and "now", so the unit tests pin each number by hand.
+module adds the scope selection, the per-area tables, the offline list, the placement advisor at a scope
+(:func:`advise`, over :func:`dashboard.domain.video.place_cameras`), the blind-spot cells and the daily trend.
+Everything except :func:`compute_view`, :func:`advice` and :func:`blind_spots` is pure over frames, scope and
+"now", so the unit tests pin each number by hand.
 
 Results are plain frozen dataclasses so a whole view pickles into the shared cache: every screen polling the same
 scope costs one computation per refresh.
@@ -11,23 +12,22 @@ scope costs one computation per refresh.
 
 from __future__ import annotations
 
-import heapq
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import TypeVar
 
 import numpy as np
 import pandas as pd
 import shapely
-from pyproj import Transformer
 
 from dashboard.areas import Areas
 from dashboard.domain import video
 from dashboard.domain.video import TARGETS, VideoHealth
 from dashboard.live import Failed, Live, Rows
 from dashboard.scope import Scope
+from dashboard.settings import VideoSettings
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +49,10 @@ SYSTEMS: tuple[str, ...] = ("xueliang", "tianwang")
 DOWN: tuple[str, ...] = ("offline", "fault")
 
 T = TypeVar("T")
+Frames = Mapping[str, pd.DataFrame]
+PANEL_FEEDS: tuple[str, ...] = ("cameras", "key_places")
+#: The daily status snapshots (per 村居) the trend is drawn from.
+DAILY_FEED = "camera_status_daily"
 
 
 # ---- results ----------------------------------------------------------------------------------------
@@ -136,6 +140,7 @@ class VideoView:
     health: HealthPanel | Failed
     offline: OfflinePanel | Failed
     coverage: CoveragePanel | Failed
+    trend: TrendPanel | Failed
 
 
 # ---- scope ------------------------------------------------------------------------------------------
@@ -290,10 +295,15 @@ def coverage_by(covered: pd.DataFrame, scope: Scope, areas: Areas) -> tuple[Area
 
 
 def coverage_panel(
-    places: pd.DataFrame, all_cameras: pd.DataFrame, scope: Scope, areas: Areas, limit: int = MAX_UNCOVERED
+    places: pd.DataFrame,
+    all_cameras: pd.DataFrame,
+    scope: Scope,
+    areas: Areas,
+    limit: int = MAX_UNCOVERED,
+    radius_m: float = DEFAULT_RADIUS_M,
 ) -> CoveragePanel:
     """Coverage of the key places in scope by any working camera (one across a boundary counts too)."""
-    covered = place_coverage(places, all_cameras)
+    covered = place_coverage(places, all_cameras, radius_m)
     towns = _names(areas, "town")
     missing = covered.loc[~covered["covered"]]
     n, hit = len(covered), int(covered["covered"].sum())
@@ -313,76 +323,11 @@ def coverage_panel(
 # ---- placement advisor ------------------------------------------------------------------------------
 
 
-def _metric(frame: pd.DataFrame, transformer: Transformer) -> np.ndarray:
-    # The domain module's projection (EPSG:4548, ground metres), reused rather than repeated.
-    return video._projected(frame, transformer, "sites", allow_missing=False)
-
-
-def neighbours(candidates: pd.DataFrame, targets: pd.DataFrame, radius_m: float) -> list[np.ndarray]:
-    """Per candidate, the positions in ``targets`` within each target's own radius (``radius_m`` by default).
-
-    One STRtree query for all pairs within the largest radius, then each pair checked against its target's radius.
-    """
-    radii = video._radii(targets, video._radius("radius_m", radius_m))
-    if not len(candidates) or not len(targets):
-        return [np.empty(0, dtype=np.int64) for _ in range(len(candidates))]
-    transformer = Transformer.from_crs(video.GEOGRAPHIC_CRS, video.METRIC_CRS, always_xy=True)
-    site_xy, target_xy = _metric(candidates, transformer), _metric(targets, transformer)
-    tree = shapely.STRtree(shapely.points(target_xy))
-    site, target = tree.query(shapely.points(site_xy), predicate="dwithin", distance=float(radii.max()))
-    gap = np.hypot(*(site_xy[site] - target_xy[target]).T)
-    keep = gap <= radii[target]
-    site, target = site[keep], target[keep]
-    order = np.argsort(site, kind="stable")
-    site, target = site[order], target[order]
-    cuts = np.searchsorted(site, np.arange(len(candidates) + 1))
-    return [target[cuts[i] : cuts[i + 1]] for i in range(len(candidates))]
-
-
-def place_cameras(
-    candidates: pd.DataFrame, places: pd.DataFrame, cameras: pd.DataFrame, n: int, radius_m: float = DEFAULT_RADIUS_M
-) -> pd.DataFrame:
-    """Up to ``n`` sites from ``candidates`` that together cover the most key places no working camera covers.
-
-    Greedy maximum coverage (each step takes the site adding the most still-uncovered places), which achieves at
-    least (1 − 1/e) of the optimum; lazy evaluation keeps it fast since gains only shrink. A site covers a place
-    within the place's ``radius_m`` (or the argument). Stops early when no site adds anything.
-    Returns one row per chosen site, in order: the candidate's columns, ``gain`` (places it adds),
-    ``covered`` (places covered after it, existing cameras included) and ``coverage_rate``.
-    """
-    if n < 0:
-        raise ValueError(f"n must be ≥ 0, got {n}")
-    already = video.coverage(places, cameras, radius_m)["covered"].to_numpy(dtype=bool)
-    open_places = places.loc[~already]
-    lists = neighbours(candidates, open_places, radius_m)
-    done = np.zeros(len(open_places), dtype=bool)
-    heap = [(-len(members), i) for i, members in enumerate(lists) if len(members)]
-    heapq.heapify(heap)
-    chosen: list[int] = []
-    gains: list[int] = []
-    while heap and len(chosen) < n:
-        _, i = heapq.heappop(heap)
-        gain = int((~done[lists[i]]).sum())
-        if gain and (not heap or gain >= -heap[0][0]):
-            chosen.append(i)
-            gains.append(gain)
-            done[lists[i]] = True
-        elif gain:
-            heapq.heappush(heap, (-gain, i))
-    out = candidates.iloc[chosen].reset_index(drop=True)
-    covered = int(already.sum()) + np.cumsum(np.asarray(gains, dtype=np.int64))
-    return out.assign(
-        gain=np.asarray(gains, dtype=np.int64),
-        covered=covered,
-        coverage_rate=covered / len(places) if len(places) else np.full(len(chosen), np.nan),
-    )
-
-
-def advise(places: pd.DataFrame, all_cameras: pd.DataFrame, n: int) -> pd.DataFrame:
+def advise(places: pd.DataFrame, all_cameras: pd.DataFrame, n: int, radius_m: float = DEFAULT_RADIUS_M) -> pd.DataFrame:
     """The advisor at a scope: candidates are the uncovered places' own locations."""
-    covered = place_coverage(places, all_cameras)
+    covered = place_coverage(places, all_cameras, radius_m)
     candidates = covered.loc[~covered["covered"], ["place_id", "name", "category", "town_code", "lon", "lat"]]
-    return place_cameras(candidates, places, all_cameras, n)
+    return video.place_cameras(candidates, places, all_cameras, n, radius_m)
 
 
 def clamp_sites(value: object) -> int | None:
@@ -396,10 +341,81 @@ def clamp_sites(value: object) -> int | None:
     return int(number)
 
 
-# ---- the scene ----------------------------------------------------------------------------------------
+# ---- blind spots ----------------------------------------------------------------------------------------
 
-Frames = Mapping[str, pd.DataFrame]
-PANEL_FEEDS: tuple[str, ...] = ("cameras", "key_places")
+
+def scope_cells(
+    cells: pd.DataFrame, scope: Scope, areas: Areas, cameras: pd.DataFrame, places: pd.DataFrame
+) -> pd.DataFrame:
+    """The grid cells inside ``scope`` (cells carry the town_code / village_code of their centre).
+
+    An asset shows the cells of its 村居, as :func:`scope_frames` shows that 村居's places and cameras.
+    """
+    if scope.level != "asset":
+        return areas.select(cells, scope)
+    if scope.feed not in PANEL_FEEDS:
+        return cells.iloc[0:0]
+    frame, key = (cameras, "camera_id") if scope.feed == "cameras" else (places, "place_id")
+    return cells.loc[cells["village_code"].isin(frame.loc[frame[key] == scope.code, "village_code"])]
+
+
+def blind_spots(
+    cells: pd.DataFrame, cameras: pd.DataFrame, places: pd.DataFrame, scope: Scope, areas: Areas, rules: VideoSettings
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(uncovered key places, blind populated cells) in ``scope``; any working camera counts, wherever it is.
+
+    ``cells`` is the district's :func:`dashboard.domain.video.population_grid`, area-tagged.
+    """
+    in_scope = scope_frames(cameras, places, scope, areas)[1]
+    covered = place_coverage(in_scope, cameras, rules.radius_m)
+    flagged = video.blind_cells(
+        scope_cells(cells, scope, areas, cameras, places), cameras, rules.radius_m, rules.min_population
+    )
+    return covered.loc[~covered["covered"]], flagged.loc[flagged["blind"]]
+
+
+def district_grid(areas: Areas, rules: VideoSettings) -> pd.DataFrame:
+    """The population grid over every 镇街, each cell tagged with the 镇街 and 村居 of its centre."""
+    area = shapely.union_all(areas.towns["geometry"].to_numpy())
+    cells = video.population_grid(area, areas.villages, rules.grid_m, rules.spread_m)
+    return areas.with_areas(cells)
+
+
+# ---- daily trend ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DayRates:
+    day: date
+    cameras: int
+    working_rate: float | None
+    networking_rate: float | None
+
+
+@dataclass(frozen=True)
+class TrendPanel:
+    days: tuple[DayRates, ...]
+
+
+def trend_panel(daily: pd.DataFrame, scope: Scope, areas: Areas, frames: Frames) -> TrendPanel:
+    """The daily working and networking rates of the cameras in ``scope`` (an asset: its 村居), oldest first."""
+    if scope.level == "asset":
+        frame = frames.get(scope.feed)
+        key = "camera_id" if scope.feed == "cameras" else "place_id"
+        villages = set() if frame is None else set(frame.loc[frame[key] == scope.code, "village_code"])
+        rows = daily.loc[daily["village_code"].isin(villages)]
+    else:
+        rows = areas.select(daily, scope)
+    rates = video.daily_rates(rows)
+    return TrendPanel(
+        tuple(
+            DayRates(r.date, int(r.cameras), _rate(r.working_rate), _rate(r.networking_rate))
+            for r in rates.itertuples(index=False)
+        )
+    )
+
+
+# ---- the scene ----------------------------------------------------------------------------------------
 
 
 def compute_view(live: Live, scope: Scope, now: datetime) -> VideoView:
@@ -413,24 +429,34 @@ def compute_view(live: Live, scope: Scope, now: datetime) -> VideoView:
         return offline_panel(scope_frames(f["cameras"], f["cameras"].iloc[0:0], scope, a)[0], a, now)
 
     def coverage(f: Frames, a: Areas) -> CoveragePanel:
-        return coverage_panel(scope_frames(f["cameras"], f["key_places"], scope, a)[1], f["cameras"], scope, a)
+        places = scope_frames(f["cameras"], f["key_places"], scope, a)[1]
+        return coverage_panel(places, f["cameras"], scope, a, radius_m=radius)
 
+    def trend(f: Frames, a: Areas) -> TrendPanel:
+        return trend_panel(f[DAILY_FEED], scope, a, f)
+
+    radius = live.settings.video.radius_m
+    asset_feeds = (scope.feed,) if scope.level == "asset" and scope.feed in PANEL_FEEDS else ()
     return VideoView(
         scope_key=scope.key,
         now=now,
         health=_panel(live, areas, ("cameras",), health),
         offline=_panel(live, areas, ("cameras",), offline),
         coverage=_panel(live, areas, PANEL_FEEDS, coverage),
+        trend=_panel(live, areas, (DAILY_FEED, *asset_feeds), trend),
     )
 
 
 def advice(live: Live, scope: Scope, n: int) -> pd.DataFrame | Failed:
     """The advisor's sites at ``scope`` from the live feeds, or why it cannot run."""
+    radius = live.settings.video.radius_m
     return _panel(
         live,
         live.areas(),
         PANEL_FEEDS,
-        lambda f, a: _named(advise(scope_frames(f["cameras"], f["key_places"], scope, a)[1], f["cameras"], n), a),
+        lambda f, a: _named(
+            advise(scope_frames(f["cameras"], f["key_places"], scope, a)[1], f["cameras"], n, radius), a
+        ),
     )
 
 

@@ -98,6 +98,8 @@ def briefing_map(services: Services, scope: Scope, lang: str, kpi: str | None = 
     now = services.now()
     collections = {}
     for spec in LAYERS:
+        if spec.optional:
+            continue  # a scene's own layer (blind spots) is not on the overview map this exports
         try:
             collections[spec.name] = build(
                 spec.name, live, settings, scope, now, **({"kpi": kpi} if spec.name == "towns" else {})

@@ -210,6 +210,32 @@ CONTRACTS: dict[str, Contract] = {
             "重点公共区域",
             "Key public places",
         ),
+        Contract(
+            "camera_status_daily",
+            ("date", "village_code"),
+            (
+                Column("date", "date", doc="local (Asia/Shanghai) calendar day"),
+                TOWN_CODE,
+                VILLAGE_CODE,
+                _count("cameras", 100_000),
+                _count("online", 100_000),
+                _count("networked", 100_000),
+                _count("hd", 100_000),
+                Column(
+                    "ts", "time", doc="when the counts were taken: the day's end (24:00), or the latest sample today"
+                ),
+            ),
+            "video",
+            "视频点位日运行统计",
+            "Daily camera status",
+            time="ts",
+            max_age=_m(30),
+            doc=(
+                "Per 村居 and day: cameras, how many were online (working), networked and HD when sampled. "
+                "A closed day is sampled at its end; today's row is re-sampled as the day goes on (an upsert "
+                "on date + village_code), so the newest row is today's figure so far."
+            ),
+        ),
         # ---- transport -------------------------------------------------------
         Contract(
             "bus_lines",

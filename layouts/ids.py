@@ -71,3 +71,6 @@ TOUR_DAY = "tour-day"
 TOUR_SPOT = "tour-spot"
 TOUR_FORECAST = "tour-forecast"
 TOUR_FORECAST_NOTE = "tour-forecast-note"
+VID_TREND = "vid-trend-chart"
+#: The advisor's sites on the video map (data set by the advisor callback, not loaded by URL).
+VID_SITES = "vid-sites"

@@ -38,6 +38,11 @@ _OPTIONS: Mapping[str, dict[str, object]] = {
     "air": {"pointToLayer": ns("airPoint")},
     "water": {"pointToLayer": ns("waterPoint")},
     "scenic": {"pointToLayer": ns("scenicPoint")},
+    "blindspots": {
+        "style": ns("blindStyle"),
+        "pointToLayer": ns("blindPoint"),
+        "onEachFeature": ns("blindTooltip"),
+    },
 }
 _STATIC_STYLE = {"outline": "outlineStyle", "rivers": "riverStyle", "roads": "roadStyle"}
 
@@ -48,11 +53,15 @@ def district_map(
     bounds: list[list[float]],
     tiles: TileLayerSettings | None,
     shown: Collection[str] | None = None,
+    extra: Sequence[dl.Overlay] = (),
 ) -> dl.Map:
     """The map with every layer at its URL; ``tiles`` adds an optional basemap.
 
     ``shown`` names the overlays switched on at first (default: all); the
-    others wait in the layer control, so every scene has the same map.
+    others wait in the layer control, so every scene has the same map. An
+    optional layer (a scene's own, e.g. blind spots) is on the map only when
+    ``shown`` names it. ``extra`` adds a scene's own overlays (data set by its
+    callbacks rather than loaded by URL) to the layer control.
     """
     base: list[object] = []
     # Our data is WGS84; over a GCJ-02 tile layer every layer is shifted to match it.
@@ -70,8 +79,9 @@ def district_map(
             checked=shown is None or spec.name in shown,
         )
         for spec in LAYERS
-        if spec.name in _OPTIONS
+        if spec.name in _OPTIONS and (not spec.optional or (shown is not None and spec.name in shown))
     ]
+    overlays += list(extra)
     return dl.Map(
         id=ids.MAP,
         className="district-map",

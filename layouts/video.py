@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
+import dash_leaflet as dl
 import pandas as pd
 from dash import dcc, html
 
@@ -29,11 +30,12 @@ from dashboard.video_view import (
     CoveragePanel,
     HealthPanel,
     OfflinePanel,
+    TrendPanel,
     VideoView,
     human_duration,
 )
 from layouts import ids
-from layouts.map import choropleth_select, district_map, legend
+from layouts.map import choropleth_select, district_map, legend, ns
 from layouts.overview import breadcrumb, scope_error
 
 if TYPE_CHECKING:
@@ -43,7 +45,12 @@ PATH = "/video"
 #: The 镇街 areas of this scene are coloured by working rate at first.
 CHOROPLETH = "working_rate"
 #: Overlays that start switched on here; the others stay one click away in the layer control.
-VID_LAYERS = frozenset({"towns", "cameras"})
+VID_LAYERS = frozenset({"towns", "cameras", "blindspots"})
+#: Colours of the scene's own map symbols (assets/map.js draws them; the legend repeats them).
+BLIND_COLOURS: Mapping[str, str] = {"cell": "#ff8c42", "place": "#ff4d4f", "site": "#35c2ff"}
+_CHART_CONFIG: Any = {"displayModeBar": False, "responsive": True}
+_GRID, _MUTED = "rgba(143,166,193,0.15)", "#8fa6c1"
+EMPTY_FC: dict[str, Any] = {"type": "FeatureCollection", "features": []}
 _RATE_KEYS: Mapping[str, str] = {
     "working_rate": "vid.working",
     "networking_rate": "vid.networking",
@@ -72,8 +79,14 @@ def page(services: Services, lang: str, text: str | None) -> html.Section:
         bounds(scope, live),
         settings.tiles,
         crumbs(scope, live, lang, PATH),
-        camera_legend,
+        [*camera_legend, blind_legend(lang)],
+        settings.video.radius_m,
     )
+
+
+def blind_legend(lang: str) -> tuple[str, list[tuple[str, str]]]:
+    """The legend group of the scene's own symbols: blind cells, uncovered places, advised sites."""
+    return t("legend.blind", lang), [(t(f"legend.blind.{k}", lang), colour) for k, colour in BLIND_COLOURS.items()]
 
 
 def video(
@@ -83,8 +96,10 @@ def video(
     tiles: TileLayerSettings | None,
     crumbs: Sequence[tuple[str, str]],
     legend_items: Sequence[tuple[str, Sequence[tuple[str, str]]]],
+    radius_m: float = 100.0,
 ) -> html.Section:
     """The scene's frame: every panel with an empty body the scene callbacks fill."""
+    rule = t("vid.coverage.rule", lang).format(r=f"{radius_m:g}")
     return html.Section(
         className="vid",
         children=[
@@ -114,10 +129,9 @@ def video(
             html.Div(
                 className="vid-side vid-right",
                 children=[
+                    _trend_panel(lang),
                     _panel(t("vid.panel.offline", lang), ids.VID_OFFLINE, "vid-offline"),
-                    _panel(
-                        t("vid.panel.coverage", lang), ids.VID_COVERAGE, "vid-coverage", t("vid.coverage.rule", lang)
-                    ),
+                    _panel(t("vid.panel.coverage", lang), ids.VID_COVERAGE, "vid-coverage", rule),
                 ],
             ),
         ],
@@ -130,6 +144,22 @@ def _panel(title: str, body_id: str, cls: str, note: str = "", tools: Any = None
         children=[
             html.H3([title, html.Span(note, className="vid-note") if note else None, tools], className="panel-title"),
             html.Div(id=body_id, className="vid-body", children=html.Span("…", className="vid-wait")),
+        ],
+    )
+
+
+def _trend_panel(lang: str) -> html.Section:
+    note = t("vid.trend.note", lang)
+    return html.Section(
+        className="panel vid-trend",
+        children=[
+            html.H3([t("vid.panel.trend", lang), html.Span(note, className="vid-note")], className="panel-title"),
+            html.Div(
+                className="vid-body",
+                children=dcc.Graph(
+                    id=ids.VID_TREND, className="vid-chart", figure=_figure([]), config=_CHART_CONFIG, responsive=True
+                ),
+            ),
         ],
     )
 
@@ -161,8 +191,13 @@ def _choropleth(lang: str) -> html.Div:
 
 
 def _video_map(lang: str, urls: Mapping[str, str], bounds: list[list[float]], tiles: TileLayerSettings | None) -> Any:
-    """The overview's map with only the towns and cameras switched on."""
-    return district_map(lang, urls, bounds, tiles, shown=VID_LAYERS)
+    """The overview's map with the towns, cameras and blind spots switched on, plus the advisor's sites."""
+    sites = dl.Overlay(
+        dl.GeoJSON(id=ids.VID_SITES, data=EMPTY_FC, pointToLayer=ns("sitePoint")),
+        name=t("vid.sites.layer", lang),
+        checked=True,
+    )
+    return district_map(lang, urls, bounds, tiles, shown=VID_LAYERS, extra=[sites])
 
 
 # ---- what the callbacks fill ------------------------------------------------------------------------
@@ -174,6 +209,7 @@ OUTPUTS: tuple[tuple[str, str], ...] = (
     (ids.VID_OFFLINE, "children"),
     (ids.VID_COVERAGE, "children"),
     (ids.VID_UNCOVERED, "children"),
+    (ids.VID_TREND, "figure"),
 )
 
 
@@ -185,6 +221,7 @@ def panel_outputs(view: VideoView, lang: str, scope: Scope) -> tuple[Any, ...]:
         _or_failing(view.offline, lang, lambda v: offline_list(v, lang)),
         _or_failing(view.coverage, lang, lambda v: coverage_summary(v, lang)),
         _or_failing(view.coverage, lang, lambda v: uncovered_list(v, lang)),
+        trend_figure(view.trend, lang),
     )
 
 
@@ -441,3 +478,127 @@ def advisor_table(sites: pd.DataFrame | Failed | None, lang: str, before: float 
 def export_href(scope: Scope, n: int | None) -> str:
     """The CSV of the advisor's sites at ``scope``."""
     return f"/export/camera-sites.csv?{urlencode({'scope': scope.key, 'n': n or DEFAULT_SITES})}"
+
+
+def sites_geojson(sites: pd.DataFrame | Failed | None, places: pd.DataFrame | None = None) -> dict[str, Any]:
+    """The advisor's sites as numbered points (rank, name, gain, coverage after), plus the places each newly
+    covers (``places``: place_id, lon, lat) as ``covers`` points; empty when there is nothing to draw."""
+    if sites is None or isinstance(sites, Failed) or sites.empty:
+        return EMPTY_FC
+    features = []
+    where = (
+        {}
+        if places is None
+        else dict(zip(places["place_id"], zip(places["lon"], places["lat"], strict=True), strict=True))
+    )
+    for rank, r in enumerate(sites.itertuples(index=False), start=1):
+        for place in r.new_places:
+            if place in where and place != r.place_id:
+                features.append(_point(where[place], kind="covers", site=rank))
+        features.append(
+            _point(
+                (r.lon, r.lat),
+                kind="site",
+                rank=rank,
+                id=str(r.place_id),
+                name=str(r.name),
+                gain=int(r.gain),
+                after=pct(float(r.coverage_rate)),
+            )
+        )
+    return {"type": "FeatureCollection", "features": features}
+
+
+def _point(lonlat: tuple[float, float], **props: Any) -> dict[str, Any]:
+    lon, lat = lonlat
+    return {
+        "type": "Feature",
+        "geometry": {"type": "Point", "coordinates": [round(float(lon), 6), round(float(lat), 6)]},
+        "properties": props,
+    }
+
+
+# ---- the daily trend --------------------------------------------------------------------------------
+
+
+def _layout(**extra: Any) -> dict[str, Any]:
+    """A transparent, dark, small chart (the panel gives the title)."""
+    axis = {"gridcolor": _GRID, "zeroline": False, "linecolor": _GRID, "tickfont": {"size": 11}, "fixedrange": True}
+    return {
+        "paper_bgcolor": "rgba(0,0,0,0)",
+        "plot_bgcolor": "rgba(0,0,0,0)",
+        "font": {"color": _MUTED, "size": 11, "family": "Noto Sans CJK SC, Microsoft YaHei, sans-serif"},
+        "margin": {"l": 40, "r": 8, "t": 22, "b": 24},
+        "showlegend": True,
+        "legend": {"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom", "font": {"size": 11}},
+        "hovermode": "x unified",
+        "xaxis": {**axis, "type": "date", "tickformat": "%m-%d"},
+        "yaxis": {**axis, "ticksuffix": "%"},
+        **extra,
+    }
+
+
+def _figure(data: list[dict[str, Any]], message: str = "", **extra: Any) -> dict[str, Any]:
+    layout = _layout(**extra)
+    if message:
+        layout["annotations"] = [
+            {
+                "text": message,
+                "showarrow": False,
+                "xref": "paper",
+                "yref": "paper",
+                "x": 0.5,
+                "y": 0.5,
+                "font": {"size": 16, "color": "#ff4d4f"},
+            }
+        ]
+        layout["xaxis"]["visible"] = layout["yaxis"]["visible"] = False
+    return {"data": data, "layout": layout}
+
+
+#: (rate, i18n key, colour) of the trend's lines; targets from RATE_TARGETS.
+_TREND_LINES: tuple[tuple[str, str, str], ...] = (
+    ("working_rate", "vid.working", "#35c2ff"),
+    ("networking_rate", "vid.networking", "#a3d977"),
+)
+
+
+def trend_figure(panel: TrendPanel | Failed, lang: str) -> dict[str, Any]:
+    """Daily working and networking rate (%) with their targets (98 %, 100 %) dashed in the same colours."""
+    if isinstance(panel, Failed):
+        return _figure([], t("health.failing", lang))
+    if not panel.days:
+        return _figure([], t("vid.trend.none", lang))
+    x = [d.day.isoformat() for d in panel.days]
+    data, shapes, values = [], [], []
+    for key, label, colour in _TREND_LINES:
+        y = [None if getattr(d, key) is None else round(getattr(d, key) * 100, 2) for d in panel.days]
+        values += [v for v in y if v is not None]
+        name = t(label, lang)
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "lines+markers",
+                "x": x,
+                "y": y,
+                "name": name,
+                "line": {"width": 2.5, "color": colour},
+                "marker": {"size": 4, "color": colour},
+                "hovertemplate": f"{name} %{{y:.1f}}%<extra></extra>",
+            }
+        )
+        target = RATE_TARGETS[key] * 100
+        values.append(target)
+        shapes.append(
+            {
+                "type": "line",
+                "xref": "paper",
+                "x0": 0,
+                "x1": 1,
+                "y0": target,
+                "y1": target,
+                "line": {"color": colour, "width": 1, "dash": "dash"},
+            }
+        )
+    low = max(0.0, min(values) - 1.0)
+    return _figure(data, shapes=shapes, yaxis={**_layout()["yaxis"], "range": [low, 100.5]})

@@ -38,6 +38,7 @@ _EVENTS: dict[str, tuple[timedelta, _EventFn]] = {
     "accidents": (timedelta(minutes=1), series.accident_rows),
     "rating_values": (timedelta(days=91), series.rating_values),
     "rating_tasks": (timedelta(days=7), series.rating_tasks),
+    "camera_status_daily": (timedelta(minutes=5), series.camera_status_daily),
 }
 #: The commissioning time reported by ``static("cameras")`` without ``at``.
 COMMISSIONED = datetime.fromisoformat("2021-06-30T00:00:00+08:00")
@@ -83,6 +84,7 @@ class SyntheticDistrict:
         "accidents",
         "rating_values",
         "rating_tasks",
+        "camera_status_daily",
     )
 
     def __post_init__(self) -> None:
@@ -130,7 +132,7 @@ class SyntheticDistrict:
     def series(self, feed: str, start: datetime, end: datetime, *, step: timedelta | None = None) -> pd.DataFrame:
         """Rows with time in (start, end] on the epoch-aligned grid of ``step`` (default: the cadence).
 
-        Event-like feeds (accidents, rating_values, rating_tasks) ignore
+        Event-like feeds (accidents, rating_values, rating_tasks, camera_status_daily) ignore
         ``step`` and return the events dated in (start, end].
         """
         series.micros(start)

@@ -888,3 +888,39 @@ def _power_cuts(seed: int, n_towns: int, now: int) -> tuple[np.ndarray, np.ndarr
     horizon = int(start.min())
     last_end = np.where(has & (end <= now), end, horizon).max(axis=1)
     return np.asarray(active.any(axis=1)), np.where(active, start, 0).max(axis=1), last_end
+
+
+# ---- daily camera status -----------------------------------------------------------------------------------
+
+#: Today's (still open) day is re-sampled on this grid, so a sample time is a function of time alone.
+_DAILY_SAMPLE_S = 300
+
+
+def camera_status_daily(a: Assets, start: datetime, end: datetime) -> pd.DataFrame:
+    """Per 村居 and local day: cameras, and how many were online, networked and HD when sampled.
+
+    A day closes at local 24:00 and is sampled then; the day still open is sampled at the last 5-minute mark.
+    Returns the samples whose time lies in (start, end] (``camera_status_daily`` columns).
+    """
+    s, e = micros(start) // 1_000_000, micros(end) // 1_000_000
+    first, last = (int(d) for d in wall_seconds(np.array([s, e])) // DAY_S)
+    closes = local_to_epoch((np.arange(first, last + 1, dtype=np.int64) + 1) * DAY_S)
+    samples = [(int(c), int(d)) for c, d in zip(closes, range(first, last + 1), strict=True) if s < c <= e]
+    mark = e - e % _DAILY_SAMPLE_S
+    if mark > s and mark not in {c for c, _ in samples}:
+        samples.append((mark, int(wall_seconds(np.array([mark]))[0] // DAY_S)))
+    names = list(contract("camera_status_daily").names)
+    frames = [_status_counts(a, at, day) for at, day in samples]
+    return pd.concat(frames, ignore_index=True)[names] if frames else pd.DataFrame(columns=names)
+
+
+def _status_counts(a: Assets, at: int, day: int) -> pd.DataFrame:
+    cams = camera_states(a, datetime.fromtimestamp(at, UTC))
+    counts = (
+        cams.assign(cameras=1, online=(cams["status"] == "online").astype(np.int64))
+        .groupby(["town_code", "village_code"], sort=True)[["cameras", "online", "networked", "hd"]]
+        .sum()
+        .astype(np.int64)
+        .reset_index()
+    )
+    return counts.assign(date=day_date(day), ts=to_times(np.full(len(counts), at)).to_numpy())

@@ -2,7 +2,8 @@
 
 ``.venv/bin/python -m tests.bench.bench_coverage [--repeats 5]`` from the project root. A report, not a test: one
 line per figure (median of the repeats) with PASS/FAIL against the issue's 1 s target, then ``targets met: N/M``;
-always exits 0. The placement advisor (``dashboard.video_view.advise``, N = 10 and 200) is timed for information.
+always exits 0. The placement advisor (``dashboard.video_view.advise`` over
+``dashboard.domain.video.place_cameras``, N = 10 and 200) is timed for information.
 """
 
 from __future__ import annotations

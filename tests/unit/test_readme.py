@@ -18,6 +18,7 @@ def test_the_readme_configuration_example_is_valid(tmp_path: Path) -> None:
     settings = load_settings(path)
     assert settings.tiles is not None and settings.environment.episode_hours == 2
     assert settings.tourism.capacities["spot-04"].capacities() == (3500, 21000)  # LB/T 034: 2500 + 1000, × ⌊9.5/1.5⌋
+    assert settings.video.grid_m == 500 and settings.video.min_population == 50
     build_sources(settings)
 
 

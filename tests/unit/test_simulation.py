@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+import pandas as pd
+
 from dashboard import simulation
 from datasources.kinds.sql import SqlOptions, SqlSource
 from datasources.synthetic import SyntheticDistrict
@@ -68,3 +70,22 @@ def test_the_live_loop_raises_aqi_episode_events_once(seeded_copy: Path, make_se
     # No new readings: the rule does not run again; rerunning it anyway changes nothing.
     assert simulation.tick(store, SyntheticDistrict(), later, timedelta(days=3), rules)["events"] == 0
     assert len(store.read("events").frame) == len(events)
+
+
+def test_tick_keeps_today_s_camera_status_current_and_closes_the_day(seeded_copy: Path) -> None:
+    store = SqlSource("store", SqlOptions(url=f"sqlite:///{seeded_copy}"))
+    district = SyntheticDistrict()
+    assert store.latest("camera_status_daily") == NOW  # the seed wrote today's figures as of NOW
+    days = store.read("camera_status_daily", start=NOW - timedelta(days=4), end=NOW).frame
+    assert days["date"].nunique() == 4 and len(days) == 4 * 268  # 3 closed days and today
+    later = NOW + 2 * H + timedelta(minutes=7)
+    simulation.tick(store, district, later, timedelta(days=3))
+    assert store.latest("camera_status_daily") == later - timedelta(minutes=7) + timedelta(minutes=5)
+    assert store.count("camera_status_daily") == 4 * 268  # today's rows updated, not added
+    # Past local midnight (16:00 UTC) yesterday's rows are closed at midnight and today's begin.
+    night = NOW + 12 * H + timedelta(minutes=6)
+    simulation.tick(store, district, night, timedelta(days=3))
+    rows = store.read("camera_status_daily", start=NOW, end=night).frame
+    assert sorted(str(d) for d in rows["date"].unique()) == ["2026-11-29", "2026-11-30"]
+    closed = rows.loc[rows["date"].astype(str) == "2026-11-29", "ts"]
+    assert (closed == pd.Timestamp(NOW + 12 * H)).all() and len(closed) == 268

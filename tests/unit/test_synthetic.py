@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import subprocess
 import sys
@@ -392,3 +393,40 @@ def test_accidents_stay_inside_the_requested_window(end_iso: str) -> None:
     assert set(rows["accident_id"]) <= set(wide["accident_id"])
     merged = rows.merge(wide, on="accident_id", suffixes=("", "_w"))
     assert (merged["ts"] == merged["ts_w"]).all()
+
+
+# ---- daily camera status ----------------------------------------------------------------------------------------
+
+
+def test_daily_camera_status_closes_days_at_local_midnight_and_samples_today(district: SyntheticDistrict) -> None:
+    rows = district.series("camera_status_daily", END - timedelta(days=2, hours=1), END)
+    by_day = rows.groupby("date")["ts"].agg(["min", "max", "size"])
+    local = [t.tz_convert("Asia/Shanghai") for t in by_day["max"]]
+    assert [str(d) for d in by_day.index] == ["2026-11-27", "2026-11-28", "2026-11-29"]
+    assert [t.strftime("%d %H:%M") for t in local] == ["28 00:00", "29 00:00", "29 12:00"]  # today: as of now
+    assert (by_day["min"] == by_day["max"]).all() and (by_day["size"] == 268).all()
+    # The counts are the cameras' state at the sample time, per 村居.
+    cams = district.cameras_at(END)
+    today = rows.loc[rows["ts"] == pd.Timestamp(END)].set_index("village_code")
+    expected = cams.groupby("village_code").agg(
+        cameras=("camera_id", "size"), online=("status", lambda s: int((s == "online").sum())), hd=("hd", "sum")
+    )
+    assert today[["cameras", "online", "hd"]].astype(int).sort_index().equals(expected.astype(int).sort_index())
+    assert (today["online"] <= today["cameras"]).all() and (today["networked"] <= today["cameras"]).all()
+
+
+def test_daily_camera_status_windows_upsert_to_the_whole(district: SyntheticDistrict) -> None:
+    """Today's row is re-sampled as time passes, so adjacent windows agree once upserted on (date, 村居)."""
+    start = END - timedelta(days=3)
+    whole = district.series("camera_status_daily", start, END)
+    cuts = [start, END - timedelta(days=1, hours=3, minutes=17), END - timedelta(hours=5, seconds=3), END]
+    parts = [district.series("camera_status_daily", a, b) for a, b in itertools.pairwise(cuts)]
+    joined = pd.concat(parts, ignore_index=True).sort_values("ts", kind="stable")
+    assert joined.duplicated(subset=["date", "village_code"]).any()  # the open days were sampled early, then again
+    upserted = joined.drop_duplicates(subset=["date", "village_code"], keep="last")
+    order = ["date", "village_code"]
+    pd.testing.assert_frame_equal(
+        whole.sort_values(order).reset_index(drop=True),
+        upserted.sort_values(order).reset_index(drop=True),
+        check_dtype=False,
+    )

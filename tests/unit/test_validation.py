@@ -228,7 +228,7 @@ def test_report_sample_is_capped_but_count_is_exact() -> None:
 
 
 def test_every_feed_has_a_contract_with_key_columns() -> None:
-    assert len(FEEDS) == 26
+    assert len(FEEDS) == 27
     for spec in CONTRACTS.values():
         assert spec.key and all(k in spec.column_index for k in spec.key)
         assert not spec.is_series or spec.time is not None

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
-import math
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -12,17 +10,18 @@ import pytest
 from pyproj import Transformer
 
 from dashboard.domain import video
+from dashboard.live import Failed
 from dashboard.scope import DISTRICT, Scope
 from dashboard.video_view import (
     CoveragePanel,
     HealthPanel,
     OfflinePanel,
+    TrendPanel,
     clamp_sites,
     compute_view,
+    district_grid,
     human_duration,
-    neighbours,
     offline_panel,
-    place_cameras,
     scope_frames,
 )
 
@@ -52,86 +51,6 @@ def cameras_at(xs: list[float], status: str = "online") -> pd.DataFrame:
 
 
 NONE = cameras_at([])
-
-# ---- placement advisor --------------------------------------------------------------------------------
-
-#: Three clusters: {0, 100, 200}, {1000, 1100} and {5000}; at 150 m the best single site is x=100 (3 places).
-LAYOUT = [0.0, 100.0, 200.0, 1000.0, 1100.0, 5000.0]
-
-
-def test_greedy_picks_the_biggest_clusters_in_order() -> None:
-    places = line(LAYOUT)
-    sites = place_cameras(places, places, NONE, 2, radius_m=150)
-    assert list(sites["place_id"]) == ["p1", "p3"]  # x=100 covers 3; x=1000 (first of the tie with 1100) covers 2
-    assert list(sites["gain"]) == [3, 2]
-    assert list(sites["covered"]) == [3, 5]
-    assert sites["coverage_rate"].tolist() == pytest.approx([3 / 6, 5 / 6])
-
-
-def test_greedy_stops_when_nothing_is_left_to_cover() -> None:
-    places = line(LAYOUT)
-    sites = place_cameras(places, places, NONE, 10, radius_m=150)
-    assert list(sites["gain"]) == [3, 2, 1]
-    assert sites["coverage_rate"].iloc[-1] == pytest.approx(1.0)
-
-
-def test_places_already_covered_by_a_working_camera_add_nothing() -> None:
-    places = line(LAYOUT)
-    sites = place_cameras(places, places, cameras_at([5000.0]), 10, radius_m=150)
-    assert list(sites["gain"]) == [3, 2]
-    assert list(sites["covered"]) == [4, 6]  # the camera at 5000 already covers one place
-
-
-def test_a_broken_camera_covers_nothing() -> None:
-    places = line(LAYOUT)
-    sites = place_cameras(places, places, cameras_at([5000.0], status="fault"), 10, radius_m=150)
-    assert list(sites["gain"]) == [3, 2, 1]
-
-
-def test_per_place_radius_wins_over_the_default() -> None:
-    places = line([0.0, 120.0]).assign(radius_m=[50.0, 200.0])
-    # From x=0 the place at 120 is within its own 200 m; from x=120 the place at 0 is outside its own 50 m.
-    assert [list(n) for n in neighbours(places, places, 100.0)] == [[0, 1], [1]]
-    assert list(place_cameras(places, places, NONE, 5)["place_id"]) == ["p0"]
-
-
-def test_zero_sites_and_no_candidates() -> None:
-    places = line(LAYOUT)
-    assert place_cameras(places, places, NONE, 0, radius_m=150).empty
-    assert place_cameras(places.iloc[0:0], places, NONE, 5, radius_m=150).empty
-    with pytest.raises(ValueError):
-        place_cameras(places, places, NONE, -1)
-
-
-def _best(lists: list[set[int]], n: int) -> int:
-    return max(len(set().union(*combo)) for combo in itertools.combinations(lists, min(n, len(lists))))
-
-
-@pytest.mark.parametrize("seed", range(12))
-def test_greedy_against_exhaustive_search(seed: int) -> None:
-    """Gains never grow, no site twice, and the total is within (1 − 1/e) of the best possible."""
-    rng = np.random.default_rng(seed)
-    places = line(sorted(rng.uniform(0, 2000, 14).tolist()))
-    n = int(rng.integers(1, 5))
-    sites = place_cameras(places, places, NONE, n, radius_m=250)
-    gains = sites["gain"].tolist()
-    assert gains == sorted(gains, reverse=True)
-    assert sites["place_id"].is_unique
-    reach = [set(map(int, members)) for members in neighbours(places, places, 250.0)]
-    best = _best(reach, n)
-    assert sum(gains) >= (1 - 1 / math.e) * best
-    assert sum(gains) == len(set().union(*(reach[int(p[1:])] for p in sites["place_id"])))
-
-
-def test_neighbours_agree_with_brute_force() -> None:
-    rng = np.random.default_rng(7)
-    places = line(rng.uniform(0, 3000, 60).tolist())
-    sites = line(rng.uniform(0, 3000, 25).tolist(), "s")
-    xs = X0 + np.asarray(_TO_LONLAT.transform(places["lon"], places["lat"], direction="INVERSE")[0])
-    sx = X0 + np.asarray(_TO_LONLAT.transform(sites["lon"], sites["lat"], direction="INVERSE")[0])
-    expected = [sorted(np.flatnonzero(np.abs(xs - x) <= 180.0).tolist()) for x in sx]
-    assert [sorted(n.tolist()) for n in neighbours(sites, places, 180.0)] == expected
-
 
 # ---- offline list and small helpers -------------------------------------------------------------------
 
@@ -235,3 +154,121 @@ def test_camera_sites_csv_rejects_bad_n(app_at_now, n: str) -> None:  # type: ig
 
 def test_camera_sites_csv_rejects_bad_scope(app_at_now) -> None:  # type: ignore[no-untyped-def]
     assert app_at_now().server.test_client().get("/export/camera-sites.csv?scope=town:1").status_code == 400
+
+
+# ---- blind spots, the trend and the advisor's map features --------------------------------------------------------
+
+
+def test_blind_spots_at_district_and_town(services_at_now) -> None:  # type: ignore[no-untyped-def]
+    from dashboard import layers
+    from dashboard.domain.video import blind_cells
+
+    services = services_at_now()
+    live, settings = services.live, services.settings
+    everywhere = layers.build("blindspots", live, settings, DISTRICT, NOW)["features"]
+    town = layers.build("blindspots", live, settings, Scope("town", "370406001"), NOW)["features"]
+    kinds = {f["properties"]["kind"] for f in everywhere}
+    assert kinds == {"cell", "place"}
+    cells = [f for f in everywhere if f["properties"]["kind"] == "cell"]
+    assert all(f["properties"]["population"] >= settings.video.min_population - 0.5 for f in cells)
+    assert all("id" not in f["properties"] for f in cells)  # a click on a cell drills nowhere
+    assert {f["properties"].get("cell") or f["properties"]["id"] for f in town} < {
+        f["properties"].get("cell") or f["properties"]["id"] for f in everywhere
+    }
+    # The layer's places are exactly the coverage panel's uncovered ones; its cells the blind cells of the grid.
+    view = compute_view(live, DISTRICT, NOW)
+    assert isinstance(view.coverage, CoveragePanel)
+    assert sum(f["properties"]["kind"] == "place" for f in everywhere) == view.coverage.uncovered_total
+    grid = district_grid(live.areas(), settings.video)
+    cameras = live.rows("cameras").frame
+    flagged = blind_cells(grid, cameras, settings.video.radius_m, settings.video.min_population)
+    assert len(cells) == int(flagged["blind"].sum()) > 0
+
+
+def test_blind_spot_rules_are_settings(services_at_now) -> None:  # type: ignore[no-untyped-def]
+    from dashboard import layers
+
+    def cells(**video: float) -> int:
+        s = services_at_now(video=video)
+        fc = layers.build("blindspots", s.live, s.settings, DISTRICT, NOW)["features"]
+        return sum(f["properties"]["kind"] == "cell" for f in fc)
+
+    base = cells()
+    assert cells(min_population=400) < base  # fewer cells count as populated
+    assert cells(radius_m=400) < base  # cameras watch further
+
+
+def test_daily_trend_ends_with_today_s_health(services_at_now) -> None:  # type: ignore[no-untyped-def]
+    services = services_at_now()
+    for scope in (DISTRICT, Scope("town", "370406103")):
+        view = compute_view(services.live, scope, NOW)
+        assert isinstance(view.trend, TrendPanel) and isinstance(view.health, HealthPanel)
+        assert [d.day.isoformat() for d in view.trend.days] == ["2026-11-26", "2026-11-27", "2026-11-28", "2026-11-29"]
+        today = view.trend.days[-1]
+        # Today's row was sampled at NOW, the same instant the camera feed shows.
+        assert today.cameras == view.health.summary.total
+        assert today.working_rate == pytest.approx(view.health.summary.working_rate)
+        assert today.networking_rate == pytest.approx(view.health.summary.networking_rate)
+
+
+def test_daily_trend_of_a_camera_is_its_village_s(services_at_now) -> None:  # type: ignore[no-untyped-def]
+    services = services_at_now()
+    cameras = services.live.rows("cameras").frame
+    cam = cameras.iloc[5]
+    asset = compute_view(services.live, Scope("asset", str(cam["camera_id"]), "cameras"), NOW).trend
+    village = compute_view(services.live, Scope("village", str(cam["village_code"])), NOW).trend
+    assert isinstance(asset, TrendPanel) and asset == village and asset.days
+
+
+def test_trend_panel_of_a_failing_feed_fails_alone(services_at_now) -> None:  # type: ignore[no-untyped-def]
+    services = services_at_now(
+        sources={"daily": {"kind": "sql", "url": "postgresql+psycopg://nobody@127.0.0.1:1/none"}},
+        feeds={"camera_status_daily": "daily"},
+    )
+    view = compute_view(services.live, DISTRICT, NOW)
+    assert isinstance(view.trend, Failed) and isinstance(view.health, HealthPanel)
+
+
+def test_sites_geojson_numbers_sites_and_rings_what_they_cover() -> None:
+    from layouts.video import EMPTY_FC, sites_geojson
+
+    places = line([0.0, 100.0, 200.0, 1000.0, 1100.0])
+    sites = video.place_cameras(places, places, NONE, 2, 150).assign(name=["甲", "乙"])
+    fc = sites_geojson(sites, places)
+    marks = [f["properties"] for f in fc["features"] if f["properties"]["kind"] == "site"]
+    rings = [f["properties"] for f in fc["features"] if f["properties"]["kind"] == "covers"]
+    got = [(m["rank"], m["id"], m["gain"], m["after"]) for m in marks]
+    assert got == [(1, "p1", 3, "60.0%"), (2, "p3", 2, "100.0%")]
+    assert sorted(r["site"] for r in rings) == [1, 1, 2]  # the other places each site newly covers
+    assert sites_geojson(None) == EMPTY_FC and sites_geojson(Failed("key_places", "x")) == EMPTY_FC
+
+
+def test_the_video_frame_has_the_blind_spots_sites_and_trend_and_only_there() -> None:
+    import dash_leaflet as dl
+
+    from dashboard.layers import LAYER_NAMES
+    from layouts import ids
+    from layouts.map import district_map
+    from layouts.video import OUTPUTS, video
+
+    urls = {name: f"/geo/{name}" for name in LAYER_NAMES}
+    bounds = [[34.9, 117.2], [35.3, 117.7]]
+    page = video("zh-CN", urls, bounds, None, [("山亭区", "/video")], [], radius_m=80)
+    found: dict[str, object] = {}
+    for c in page._traverse():
+        if isinstance(getattr(c, "id", None), str):
+            found[c.id] = c
+        if isinstance(c, dl.LayersControl):
+            found["control"] = c
+    assert {component for component, _ in OUTPUTS} | {ids.VID_SITES, ids.VID_TREND, ids.MAP} <= set(found)
+    control = found["control"]
+    checked = {  # type: ignore[attr-defined]
+        o.children.id["name"] if isinstance(o.children.id, dict) else o.children.id: o.checked for o in control.children
+    }
+    assert {name for name, on in checked.items() if on} == {"towns", "cameras", "blindspots", ids.VID_SITES}
+    notes = [str(c.children) for c in page._traverse() if getattr(c, "className", None) == "vid-note"]
+    assert "半径内有在线摄像机（缺省 80 m）" in notes  # the configured radius, not a hard-coded one
+    # The overview's map (every layer, shown=None) does not carry the video scene's own layer.
+    overview = district_map("zh-CN", urls, bounds, None)
+    names = [o.children.id["name"] for c in overview._traverse() if isinstance(c, dl.LayersControl) for o in c.children]
+    assert "blindspots" not in names and "cameras" in names
