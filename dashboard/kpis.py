@@ -50,6 +50,9 @@ class TileSpec:
     drill: str = "/"
     note_zh: str = ""
     note_en: str = ""
+    #: A feed that gives the tile its yesterday and sparkline only (e.g. daily snapshots of a state feed):
+    #: read when it can be, never failing the tile nor judging its freshness.
+    history: str | None = None
 
 
 @dataclass(frozen=True)
@@ -182,15 +185,39 @@ def _cameras(f: Frames, scope: Scope, areas: Areas) -> pd.DataFrame:
     return areas.select(cams, scope)
 
 
+#: Days of daily history a video tile's sparkline shows.
+VIDEO_SPARK_DAYS = 30
+
+
 def _video(rate: str) -> Compute:
     def compute(f: Frames, scope: Scope, areas: Areas, now: datetime) -> Computed:
         cams = _cameras(f, scope, areas)
         if cams.empty:
             return Computed(None)
         value = getattr(video.health(cams), rate)
-        return Computed(value, data_time=cams["status_since"].max(), label=f"{len(cams)}")
+        previous, trend = _video_history(f, scope, areas, now, rate)
+        return Computed(value, previous, trend, data_time=cams["status_since"].max(), label=f"{len(cams)}")
 
     return compute
+
+
+def _video_history(
+    f: Frames, scope: Scope, areas: Areas, now: datetime, rate: str
+) -> tuple[float | None, tuple[float | None, ...]]:
+    """Yesterday's rate and one value per day (oldest first) from the daily snapshots, where there are any.
+
+    Camera status is a state feed: its past lives only in ``camera_status_daily`` (one sample per 村居 and
+    local day), so a video tile's "vs yesterday" is against yesterday's closing sample and its sparkline is daily.
+    """
+    daily = f.get("camera_status_daily")
+    if daily is None or daily.empty or scope.level == "asset":
+        return None, ()
+    rates = video.daily_rates(areas.select(daily, scope))
+    by_day = pd.Series(rates[rate].to_numpy(), index=pd.to_datetime(rates["date"]).dt.date)
+    today = now.astimezone(TZ).date()
+    days = [today - timedelta(days=n) for n in range(VIDEO_SPARK_DAYS - 1, -1, -1)]
+    values = tuple(None if pd.isna(v) else float(v) for v in by_day.reindex(days))
+    return values[-2], values
 
 
 def cameras_down(f: Frames, scope: Scope, areas: Areas, now: datetime) -> Computed:
@@ -387,7 +414,9 @@ def _tile_spec(entry: dict[str, Any], path: Path) -> TileSpec:
     problems = [f"unknown key {k!r}" for k in sorted(unknown)]
     if tile not in COMPUTE:
         problems.append(f"no computation for this id (known: {', '.join(COMPUTE)})")
-    problems += [f"unknown feed {f!r}" for f in entry.get("feeds", ()) if f not in CONTRACTS]
+    problems += [
+        f"unknown feed {f!r}" for f in (*entry.get("feeds", ()), *[entry.get("history")]) if f and f not in CONTRACTS
+    ]
     if ("thresholds" in entry) != ("direction" in entry):
         problems.append("thresholds and direction go together")
     try:
@@ -422,7 +451,7 @@ def compute_tiles(
 
 
 def _memo_tile(spec: TileSpec, live: Live, settings: Settings, scope: Scope, now: datetime) -> Tile:
-    versions = [live.version(f) for f in (*spec.feeds, "towns", "villages")]
+    versions = [live.version(f) for f in (*spec.feeds, *_history(spec), "towns", "villages")]
     step = live.ttl if None in versions else VALUE_BUCKET_S
     # Each tile's bucket starts at its own offset, so the tiles do not all
     # recompute in the same refresh when a minute turns.
@@ -440,6 +469,10 @@ def _memo_tile(spec: TileSpec, live: Live, settings: Settings, scope: Scope, now
     return replace(tile, stale=_stale(spec, tile.data_time, settings, now))
 
 
+def _history(spec: TileSpec) -> tuple[str, ...]:
+    return (spec.history,) if spec.history else ()
+
+
 def _stale(spec: TileSpec, data_time: datetime | None, settings: Settings, now: datetime) -> bool:
     limits = [lim for lim in (freshness_limit(f, settings) for f in spec.feeds) if lim is not None]
     return bool(limits and data_time is not None and now - data_time > min(limits))
@@ -451,6 +484,9 @@ def _tile(spec: TileSpec, live: Live, areas: Areas | Failed, settings: Settings,
     if failed:
         return Tile(spec, failing=failed[0].error)
     frames = {feed: g.frame for feed, g in got.items() if isinstance(g, Rows)}
+    for feed in _history(spec):
+        if isinstance(past := live.rows(feed), Rows):
+            frames[feed] = past.frame
     if "scenic_spots" in frames:
         from dashboard.tourism_view import with_capacities
 

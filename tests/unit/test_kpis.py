@@ -10,9 +10,10 @@ import pytest
 
 from dashboard.domain import video
 from dashboard.health import freshness_limit
-from dashboard.kpis import CATALOGUE, DOMAINS, VALUE_BUCKET_S, Tile, TileSpec, compute_tiles
+from dashboard.kpis import CATALOGUE, DOMAINS, VALUE_BUCKET_S, VIDEO_SPARK_DAYS, Tile, TileSpec, compute_tiles
 from dashboard.live import Rows
 from dashboard.scope import DISTRICT, Scope, parse
+from dashboard.timeutil import TZ
 from tests.conftest import NOW
 
 BEIZHUANG = Scope("town", "370406103")
@@ -208,3 +209,23 @@ def test_staleness_is_judged_at_every_call_not_when_the_value_was_computed(servi
     start = later - timedelta(seconds=(later.timestamp() + offset) % VALUE_BUCKET_S)
     assert not by_id(compute_tiles(services.live, services.settings, DISTRICT, start))["visitors"].stale
     assert by_id(compute_tiles(services.live, services.settings, DISTRICT, later))["visitors"].stale
+
+
+def test_video_tiles_compare_with_yesterdays_daily_sample_and_draw_30_days(services_at_now) -> None:  # type: ignore[no-untyped-def]
+    services = services_at_now()
+    tile = by_id(services.tiles(DISTRICT))["working_rate"]
+    daily = services.live.rows("camera_status_daily").frame
+    rates = video.daily_rates(daily).set_index("date")["working_rate"]
+    yesterday = (NOW.astimezone(TZ) - timedelta(days=1)).date()
+    assert tile.previous == pytest.approx(rates.loc[rates.index.map(str) == str(yesterday)].iloc[0])
+    assert len(tile.spark) == VIDEO_SPARK_DAYS and tile.spark[-2] == tile.previous
+    assert sum(v is not None for v in tile.spark) >= 3  # the seeded days
+
+
+def test_a_failing_history_feed_leaves_the_tile_its_value(services_at_now) -> None:  # type: ignore[no-untyped-def]
+    services = services_at_now(
+        sources={"old": {"kind": "sql", "url": "postgresql+psycopg://nobody@127.0.0.1:1/none"}},
+        feeds={"camera_status_daily": "old"},
+    )
+    tile = by_id(services.tiles(DISTRICT))["working_rate"]
+    assert tile.failing is None and tile.value is not None and tile.previous is None and tile.spark == ()
