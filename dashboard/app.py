@@ -19,6 +19,7 @@ from callbacks import data as data_callbacks
 from callbacks import environment as environment_callbacks
 from callbacks import overview as overview_callbacks
 from callbacks import shell as shell_callbacks
+from callbacks import transport as transport_callbacks
 from callbacks import video as video_callbacks
 from dashboard import routes
 from dashboard.i18n import request_lang, t
@@ -36,6 +37,7 @@ from layouts.environment import page as environment_page
 from layouts.overview import overview, scope_error
 from layouts.placeholder import not_found, under_construction
 from layouts.shell import shell
+from layouts.transport import page as transport_page
 from layouts.video import page as video_page
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -72,6 +74,7 @@ def create_app(
     overview_callbacks.register(app, services)
     environment_callbacks.register(app, services)
     video_callbacks.register(app, services)
+    transport_callbacks.register(app, services)
     routes.register(app.server, services)
     return app
 
@@ -105,6 +108,8 @@ def _scene_layout(scene: Scene, services: Services, scope: str | None = None, **
         return environment_page(services, lang, scope)
     if scene.id == "video":
         return video_page(services, lang, scope)
+    if scene.id == "transport":
+        return transport_page(services, lang, scope)
     return under_construction(scene.id, lang)
 
 

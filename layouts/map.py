@@ -35,6 +35,9 @@ _OPTIONS: Mapping[str, dict[str, object]] = {
         "zoomToBoundsOnClick": True,
     },
     "buses": {"pointToLayer": ns("busPoint")},
+    "bus_lines": {"style": ns("busLineStyle"), "onEachFeature": ns("busLineTooltip")},
+    "parking": {"pointToLayer": ns("parkingPoint")},
+    "accident_points": {"pointToLayer": ns("accidentPoint")},
     "air": {"pointToLayer": ns("airPoint")},
     "water": {"pointToLayer": ns("waterPoint")},
     "scenic": {"pointToLayer": ns("scenicPoint")},
@@ -48,12 +51,19 @@ def district_map(
     bounds: list[list[float]],
     tiles: TileLayerSettings | None,
     shown: Collection[str] | None = None,
+    layers: Collection[str] | None = None,
+    own_ids: Mapping[str, Any] | None = None,
 ) -> dl.Map:
     """The map with every layer at its URL; ``tiles`` adds an optional basemap.
 
     ``shown`` names the overlays switched on at first (default: all); the
     others wait in the layer control, so every scene has the same map.
+    ``layers`` names the overlays present (default: the shared ones); ``own_ids``
+    gives some of them a scene's own component id, so that the scene sets their
+    URL (e.g. with a period) and the shared layer refresh leaves them alone.
     """
+    present = set(layers) if layers is not None else {spec.name for spec in LAYERS if spec.shared}
+    own = own_ids or {}
     base: list[object] = []
     # Our data is WGS84; over a GCJ-02 tile layer every layer is shifted to match it.
     shift = {"coordsToLatLng": ns("toGcj02")} if tiles is not None and tiles.datum == "gcj02" else {}
@@ -65,12 +75,14 @@ def district_map(
     ]
     overlays = [
         dl.Overlay(
-            dl.GeoJSON(id=ids.layer(spec.name), url=urls[spec.name], **_OPTIONS[spec.name], **shift),
+            dl.GeoJSON(
+                id=own.get(spec.name, ids.layer(spec.name)), url=urls[spec.name], **_OPTIONS[spec.name], **shift
+            ),
             name=spec.title_en if lang == "en" else spec.title_zh,
             checked=shown is None or spec.name in shown,
         )
         for spec in LAYERS
-        if spec.name in _OPTIONS
+        if spec.name in _OPTIONS and spec.name in present
     ]
     return dl.Map(
         id=ids.MAP,
