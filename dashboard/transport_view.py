@@ -257,20 +257,21 @@ def stop_positions(stops: pd.DataFrame, lines: pd.DataFrame) -> pd.DataFrame:
 
 def line_row(line: pd.Series, states: pd.DataFrame, stops_s: np.ndarray) -> LineRow:
     """One line's KPIs from its vehicles' states and its stops' positions."""
-    gaps = np.concatenate(
-        [bus.headway_gaps(g["s_m"].to_numpy()) for _, g in states.loc[states["direction"] != 0].groupby("direction")]
-        or [np.empty(0)]
-    )
+    s = states["s_m"].to_numpy(dtype=float)
+    d = states["direction"].to_numpy(dtype=int)
+    gaps = np.concatenate([bus.headway_gaps(s[d == way]) for way in (1, -1)])
+    delays = states["delay_s"].to_numpy(dtype=float)
+    loads = states["load"].to_numpy(dtype=float)
     return LineRow(
         line_id=str(line["line_id"]),
         name=str(line["name"]),
         scheduled=int(line["scheduled_vehicles"]),
         in_service=len(states),
-        on_time=bus.on_time_rate(states["delay_s"].tolist()),
+        on_time=bus.on_time_rate(delays.tolist()),
         regularity=bus.headway_regularity(gaps),
-        load=float(states["load"].mean()) if len(states) else None,
+        load=float(loads.mean()) if len(loads) else None,
         crowded=int(states["crowded"].sum()),
-        coverage=bus.prediction_coverage(stops_s.tolist(), states) if len(stops_s) else None,
+        coverage=bus.prediction_coverage(stops_s, states) if len(stops_s) else None,
     )
 
 
@@ -331,9 +332,11 @@ def bus_panel(
     states, screened = bus_states(pings, all_lines, set(lines["line_id"]), district, now)
     located = stop_positions(stops.loc[stops["line_id"].isin(lines["line_id"])], all_lines)
     rows, covered, n_stops = [], 0, 0
+    by_line = {str(k): g for k, g in states.groupby("line_id", sort=False)}
+    stops_by_line = {str(k): g["s_m"].to_numpy(dtype=float) for k, g in located.groupby("line_id", sort=False)}
     for _, line in lines.sort_values("line_id").iterrows():
-        mine = states.loc[states["line_id"] == line["line_id"]]
-        stops_s = located.loc[located["line_id"] == line["line_id"], "s_m"].to_numpy(dtype=float)
+        mine = by_line.get(str(line["line_id"]), states.iloc[0:0])
+        stops_s = stops_by_line.get(str(line["line_id"]), np.empty(0))
         row = line_row(line, mine, stops_s)
         rows.append(row)
         if row.coverage is not None:
@@ -422,19 +425,29 @@ def hour_ends(now: datetime, hours: int = 24) -> pd.DatetimeIndex:
     return pd.date_range(top - pd.Timedelta(hours=hours - 1), top, freq="h")
 
 
-def tpi_panel(segments: pd.DataFrame, speeds: pd.DataFrame, last_week: pd.DataFrame | None, now: datetime) -> TpiPanel:
-    """The scope's TPI now and per hour over the last 24 h, against the same hours 7 days earlier."""
+def tpi_panel(
+    segments: pd.DataFrame,
+    speeds: pd.DataFrame,
+    now: datetime,
+    closed: pd.Series | None = None,
+    last_week: pd.Series | None = None,
+) -> TpiPanel:
+    """The scope's TPI now and per hour over the last 24 h, against the same hours 7 days earlier.
+
+    ``closed`` may carry the TPI of the 23 closed hours already (they do not change within the hour);
+    ``last_week`` the curve of the same 24 hours a week earlier, indexed by this week's hours.
+    """
     current = segments_now(segments, speeds, now)
     known = current.loc[current["speed_kmh"].notna()]
     value = traffic.district_tpi(known[["length_m", "speed_kmh", "road_class"]]) if len(known) else None
     ends = hour_ends(now)
-    today = traffic.hourly_tpi(speeds.loc[speeds["segment_id"].isin(segments["segment_id"])], segments, ends)
-    week = pd.Series(np.nan, index=ends)
-    if last_week is not None and len(last_week):
-        before = traffic.hourly_tpi(
-            last_week.loc[last_week["segment_id"].isin(segments["segment_id"])], segments, ends - pd.Timedelta(days=7)
-        )
-        week = pd.Series(before.to_numpy(), index=ends)
+    mine = speeds.loc[speeds["segment_id"].isin(segments["segment_id"])]
+    if closed is None:
+        today = traffic.hourly_tpi(mine, segments, ends)
+    else:
+        recent = mine.loc[mine["ts"] > ends[-2]]
+        today = pd.concat([closed.reindex(ends[:-1]), traffic.hourly_tpi(recent, segments, ends[-1:])])
+    week = last_week.reindex(ends) if last_week is not None else pd.Series(np.nan, index=ends)
     return TpiPanel(
         value=value,
         level=traffic.tpi_level(value)[0] if value is not None else None,
@@ -444,6 +457,13 @@ def tpi_panel(segments: pd.DataFrame, speeds: pd.DataFrame, last_week: pd.DataFr
         segments=len(known),
         data_time=known["ts"].max().to_pydatetime() if len(known) else None,
     )
+
+
+def week_before(speeds: pd.DataFrame, segments: pd.DataFrame, ends: pd.DatetimeIndex) -> pd.Series:
+    """The TPI of the hours 7 days before ``ends``, indexed by ``ends``."""
+    mine = speeds.loc[speeds["segment_id"].isin(segments["segment_id"])]
+    before = traffic.hourly_tpi(mine, segments, ends - pd.Timedelta(days=7))
+    return pd.Series(before.to_numpy(), index=ends)
 
 
 def worst_rows(
@@ -515,27 +535,35 @@ def parking_panel(lots: pd.DataFrame, occupancy: pd.DataFrame, now: datetime) ->
 # ---- from the live feeds ----------------------------------------------------------------------------
 
 
-def history(live: Live, feed: str, start: datetime, end: datetime, ttl: int) -> pd.DataFrame | Failed:
-    """A feed's rows in (start, end] beyond the live window, read once per ``ttl`` for every screen."""
-
-    def read() -> pd.DataFrame | Failed:
-        try:
-            got = live.sources.read(feed, start=start, end=end)
-        except SourceError as exc:
-            return Failed(feed, str(exc)[:300])
-        if got.report.errors:
-            return Failed(feed, "; ".join(got.report.errors))
-        return got.frame
-
-    key = f"hist:{feed}:{start.isoformat()}:{end.isoformat()}"
-    return cached(live.cache, live.locks, key, ttl, read)  # type: ignore[no-any-return]
+def read_window(live: Live, feed: str, start: datetime, end: datetime) -> pd.DataFrame | Failed:
+    """A feed's rows in (start, end], beyond the live window (callers cache what they compute from it)."""
+    try:
+        got = live.sources.read(feed, start=start, end=end)
+    except SourceError as exc:
+        return Failed(feed, str(exc)[:300])
+    if got.report.errors:
+        return Failed(feed, "; ".join(got.report.errors))
+    return got.frame
 
 
-def last_week_speeds(live: Live, now: datetime) -> pd.DataFrame | None:
-    """Segment speeds of the 24 h a week before the current hour's curve (None when the store has none)."""
-    top = pd.Timestamp(now).ceil("h").to_pydatetime() - timedelta(days=7)
-    got = history(live, "segment_speeds", top - 24 * H, top, ttl=3600)
-    return None if isinstance(got, Failed) else got
+def tpi_curves(
+    live: Live, scope: Scope, segments: pd.DataFrame, speeds: pd.DataFrame, now: datetime
+) -> tuple[pd.Series, pd.Series | None]:
+    """(TPI of the 23 closed hours, the same 24 hours last week), each computed once per hour and scope."""
+    ends = hour_ends(now)
+    hour = ends[-2].isoformat()
+
+    def closed() -> pd.Series:
+        return traffic.hourly_tpi(speeds.loc[speeds["segment_id"].isin(segments["segment_id"])], segments, ends[:-1])
+
+    def week() -> pd.Series | Failed:
+        start = (ends[0] - pd.Timedelta(days=7, hours=1)).to_pydatetime()
+        rows = read_window(live, "segment_speeds", start, (ends[-1] - pd.Timedelta(days=7)).to_pydatetime())
+        return rows if isinstance(rows, Failed) else week_before(rows, segments, ends)
+
+    got_closed = cached(live.cache, live.locks, f"trn:tpi:{scope.key}:{hour}", 3600, closed)
+    got_week = cached(live.cache, live.locks, f"trn:tpi-week:{scope.key}:{hour}", 3600, week)
+    return got_closed, None if isinstance(got_week, Failed) else got_week
 
 
 def _minutely(frame: pd.DataFrame) -> pd.DataFrame:
@@ -578,13 +606,8 @@ def pings_today(live: Live, now: datetime) -> pd.DataFrame | Failed:
 
 
 def _read_minutely(live: Live, start: datetime, end: datetime) -> pd.DataFrame | Failed:
-    try:
-        got = live.sources.read("bus_positions", start=start, end=end)
-    except SourceError as exc:
-        return Failed("bus_positions", str(exc)[:300])
-    if got.report.errors:
-        return Failed("bus_positions", "; ".join(got.report.errors))
-    return _minutely(got.frame)
+    rows = read_window(live, "bus_positions", start, end)
+    return rows if isinstance(rows, Failed) else _minutely(rows)
 
 
 PANEL_FEEDS: Mapping[str, tuple[str, ...]] = {
@@ -613,7 +636,8 @@ def compute_view(live: Live, scope: Scope, now: datetime) -> TransportView:
 
     def tpi(f: Frames, a: Areas) -> TpiPanel:
         segs = assets_in_scope(f["road_segments"], scope, a, "road_segments", "segment_id")
-        return tpi_panel(segs, f["segment_speeds"], last_week_speeds(live, now), now)
+        closed, week = tpi_curves(live, scope, segs, f["segment_speeds"], now)
+        return tpi_panel(segs, f["segment_speeds"], now, closed, week)
 
     def worst(f: Frames, a: Areas) -> tuple[SegmentRow, ...]:
         segs = assets_in_scope(f["road_segments"], scope, a, "road_segments", "segment_id")

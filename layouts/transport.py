@@ -587,6 +587,7 @@ def accident_summary(panel: AccidentPanel | Failed, lang: str) -> Any:
         className="trn-acc-counts",
         children=[
             html.Span([html.B(str(panel.total)), t("trn.acc.total", lang)], className="trn-acc-total"),
+            html.Span(t(f"trn.period.{panel.days}", lang), className="trn-acc-period"),
             *(
                 html.Span(
                     [

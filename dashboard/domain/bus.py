@@ -275,8 +275,12 @@ def predict_arrivals(stop_s: float, states: pd.DataFrame, speed_mps: float, fres
 
 def prediction_coverage(stops_s: Sequence[float], states: pd.DataFrame, fresh: timedelta = FRESH) -> float | None:
     """Share of stops with at least one approaching vehicle whose ping is fresh; None without stops."""
-    if not len(stops_s):
+    stops = np.asarray(stops_s, dtype=float)
+    if not len(stops):
         return None
-    fresh_ok = states["age_s"].to_numpy(dtype=float) <= fresh.total_seconds()
-    covered = sum(bool((approaching(float(s), states) & fresh_ok).any()) for s in stops_s)
-    return covered / len(stops_s)
+    ok = states["age_s"].to_numpy(dtype=float) <= fresh.total_seconds()
+    s = states["s_m"].to_numpy(dtype=float)[ok][None, :]
+    d = states["direction"].to_numpy(dtype=int)[ok][None, :]
+    at = stops[:, None]
+    covered = (((d > 0) & (s <= at)) | ((d < 0) & (s >= at))).any(axis=1)
+    return float(covered.mean())
