@@ -7,7 +7,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import dash
-from dash import Dash, Input, Output, State
+from dash import Dash, Input, Output, ctx
 
 from callbacks.overview import scope_of
 from dashboard.i18n import request_lang
@@ -80,24 +80,27 @@ def register(app: Dash, services: Services) -> None:
         return list(trn_layout.panel_outputs(view(services, scope), lang, scope, vehicle_of(search)))
 
     @app.callback(
+        Output(ids.TRN_STOP, "options"),
         Output(ids.TRN_STOP, "value"),
-        Input(ids.TRN_STOP, "options"),
-        State(ids.TRN_STOP, "value"),
-    )
-    def keep_stop(options: list[dict[str, str]] | None, value: str | None) -> Any:
-        values = [o["value"] for o in options or []]
-        if value in values:
-            return dash.no_update
-        return values[0] if values else None
-
-    @app.callback(
         Output(ids.TRN_ARRIVALS, "children"),
-        Input(ids.TRN_STOP, "value"),
         Input(ids.REFRESH, "n_intervals"),
+        Input(ids.URL, "search"),
+        Input(ids.TRN_STOP, "value"),
     )
-    def fill_arrivals(stop: str | None, _n: int | None) -> Any:
+    def fill_arrivals(_n: int | None, search: str | None, value: str | None) -> Any:
+        # One callback owns the stop: a separate "keep the choice valid" callback chained before this one
+        # left it waiting behind every refresh, and it never ran.
+        scope = scope_of(search, services)
+        if scope is None:
+            return dash.no_update, dash.no_update, dash.no_update
         lang = request_lang(services.settings.language)
-        return trn_layout.arrivals_list(arrivals(services, stop) if stop else None, lang, stop)
+        options = trn_layout.stop_options(view(services, scope))
+        stop = trn_layout.chosen_stop(options, value)
+        return (
+            options if ctx.triggered_id in (None, ids.URL) else dash.no_update,
+            stop if stop != value else dash.no_update,
+            trn_layout.arrivals_list(arrivals(services, stop) if stop else None, lang, stop),
+        )
 
     @app.callback(
         Output(ids.TRN_ACCIDENTS, "children"),

@@ -127,7 +127,7 @@ def _layer(services: Services, name: str) -> ResponseReturnValue:
     options: dict[str, Any] = {"kpi": kpi} if name == "towns" else {}
     if name == "towns" and kpi not in layers.CHOROPLETH_KPIS:
         return _problem(400, f"kpi must be one of {', '.join(layers.CHOROPLETH_KPIS)}")
-    variant = kpi if name == "towns" else ""
+    variant: str | int = kpi if name == "towns" else ""
     if name in layers.ACCIDENT_LAYERS:
         days = request.args.get("days", "7")
         if not days.isdigit() or int(days) not in layers.ACCIDENT_DAYS:

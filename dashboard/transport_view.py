@@ -17,6 +17,7 @@ import logging
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import TypeVar
 
 import numpy as np
@@ -578,9 +579,10 @@ def _minutely(frame: pd.DataFrame) -> pd.DataFrame:
 def pings_today(live: Live, now: datetime) -> pd.DataFrame | Failed:
     """Today's (local) bus pings, a minute apart: closed hours read once and kept, the current hour from
     closed ten-minute blocks, the last minutes from the live read."""
-    midnight = pd.Timestamp(now).tz_convert(TZ).normalize().tz_convert("UTC").to_pydatetime()
-    hour = pd.Timestamp(now).floor("h").to_pydatetime()
-    block = pd.Timestamp(now).floor("10min").to_pydatetime()
+    at = pd.Timestamp(now).tz_convert("UTC")  # one zone for every bound (and cache key), whatever "now" came in
+    midnight = at.tz_convert(TZ).normalize().tz_convert("UTC").to_pydatetime()
+    hour = at.floor("h").to_pydatetime()
+    block = at.floor("10min").to_pydatetime()
     spans = [(t, t + H, CLOSED_TTL) for t in pd.date_range(midnight, hour, freq="h", inclusive="left").to_pydatetime()]
     spans += [
         (t, t + timedelta(minutes=10), 600)
@@ -588,12 +590,8 @@ def pings_today(live: Live, now: datetime) -> pd.DataFrame | Failed:
     ]
     parts = []
     for start, end, ttl in spans:
-        got = cached(
-            live.cache,
-            live.locks,
-            f"trn:day:{start.isoformat()}",
-            ttl,
-            lambda s=start, e=end: _read_minutely(live, s, e),
+        got: pd.DataFrame | Failed = cached(
+            live.cache, live.locks, f"trn:day:{start.isoformat()}", ttl, partial(_read_minutely, live, start, end)
         )
         if isinstance(got, Failed):
             return got

@@ -244,7 +244,6 @@ OUTPUTS: tuple[tuple[str, str], ...] = (
     (ids.TRN_TPI_CHART, "figure"),
     (ids.TRN_WORST, "children"),
     (ids.TRN_PARKING, "children"),
-    (ids.TRN_STOP, "options"),
 )
 
 
@@ -257,8 +256,20 @@ def panel_outputs(view: TransportView, lang: str, scope: Scope, vehicle: str | N
         tpi_figure(view.tpi, lang),
         _or_failing(view.worst, lang, lambda v: worst_table(v, lang)),
         _or_failing(view.parking, lang, lambda v: parking_table(v, lang)),
-        [] if isinstance(view.stops, Failed) else [{"label": s.label, "value": s.stop_id} for s in view.stops],
     )
+
+
+def stop_options(view: TransportView) -> list[dict[str, str]]:
+    """The stop dropdown's options: the stops of the lines in scope."""
+    return [] if isinstance(view.stops, Failed) else [{"label": s.label, "value": s.stop_id} for s in view.stops]
+
+
+def chosen_stop(options: Sequence[Mapping[str, str]], value: str | None) -> str | None:
+    """The stop on screen if it is still offered, else the first one offered (None without stops)."""
+    values = [o["value"] for o in options]
+    if value in values:
+        return value
+    return values[0] if values else None
 
 
 def _or_failing(value: Any, lang: str, build: Callable[[Any], Any]) -> Any:

@@ -273,7 +273,9 @@ def predict_arrivals(stop_s: float, states: pd.DataFrame, speed_mps: float, fres
     return out.sort_values(["eta_s", "vehicle_id"], kind="stable").reset_index(drop=True)
 
 
-def prediction_coverage(stops_s: Sequence[float], states: pd.DataFrame, fresh: timedelta = FRESH) -> float | None:
+def prediction_coverage(
+    stops_s: Sequence[float] | np.ndarray, states: pd.DataFrame, fresh: timedelta = FRESH
+) -> float | None:
     """Share of stops with at least one approaching vehicle whose ping is fresh; None without stops."""
     stops = np.asarray(stops_s, dtype=float)
     if not len(stops):

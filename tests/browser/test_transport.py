@@ -47,7 +47,7 @@ def open_scene(dash_duo, app, port: int, query: str = "") -> None:  # type: igno
 
 def test_trn001_scene_shows_layers_lines_tpi_curve_accidents_parking(dash_duo, app_at_now, free_port) -> None:  # type: ignore[no-untyped-def]
     open_scene(dash_duo, app_at_now(), free_port)
-    assert wait_for(dash_duo, lambda: count(dash_duo, LINE_ROWS) == 21, "20 lines and the total")
+    assert wait_for(dash_duo, lambda: count(dash_duo, LINE_ROWS) == 21, "20 lines and the total", timeout=60)
     total = wait_for(dash_duo, lambda: texts(dash_duo, "#trn-lines tr.trn-total td"), "the total row")
     assert total[0] == "合计" and re.fullmatch(r"\d+/\d+", total[1]) and PCT.fullmatch(total[2])
     assert count(dash_duo, "#trn-vehicles tbody tr") >= 1
@@ -79,7 +79,7 @@ def test_trn001_scene_shows_layers_lines_tpi_curve_accidents_parking(dash_duo, a
 
 def test_trn002_a_line_drilled_into_then_a_vehicles_trip(dash_duo, app_at_now, free_port) -> None:  # type: ignore[no-untyped-def]
     open_scene(dash_duo, app_at_now(), free_port)
-    wait_for(dash_duo, lambda: count(dash_duo, LINE_ROWS) == 21, "20 lines and the total")
+    wait_for(dash_duo, lambda: count(dash_duo, LINE_ROWS) == 21, "20 lines and the total", timeout=60)
     name = wait_for(dash_duo, lambda: click_nth(dash_duo, "#trn-lines tbody a", 0), "clicked a line")
     dash_duo.wait_for_contains_text("#breadcrumb", name, timeout=20)
     assert "scope=asset%3Abus_lines%3AL01" in dash_duo.driver.current_url
@@ -103,7 +103,7 @@ def test_trn002_a_line_drilled_into_then_a_vehicles_trip(dash_duo, app_at_now, f
 
 def test_trn003_the_accident_period_changes_the_panel_and_the_map(dash_duo, app_at_now, free_port) -> None:  # type: ignore[no-untyped-def]
     open_scene(dash_duo, app_at_now(), free_port)
-    week = int(wait_for(dash_duo, lambda: text(dash_duo, "#trn-accidents .trn-acc-total b"), "7-day count"))
+    week = int(wait_for(dash_duo, lambda: text(dash_duo, "#trn-accidents .trn-acc-total b"), "7-day count", timeout=60))
     points = "return document.querySelectorAll('.leaflet-overlay-pane path[stroke=\"#0b1526\"]').length"
     wait_for(dash_duo, lambda: dash_duo.driver.execute_script(points) == week, "a point per accident")
     dash_duo.find_element("#trn-period input[value='84']").click()

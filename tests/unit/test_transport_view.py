@@ -11,6 +11,7 @@ import pytest
 from dashboard import transport_view as tv
 from dashboard.live import Failed
 from dashboard.scope import DISTRICT, Scope
+from dashboard.timeutil import TZ
 from datasources.kinds.sql import SqlOptions, SqlSource
 from tests.conftest import NOW
 
@@ -137,3 +138,10 @@ def test_a_failing_bus_feed_fails_only_the_bus_panels(services_at_now) -> None: 
         assert not isinstance(panel, Failed)
     assert isinstance(tv.arrivals_view(s.live, "L01-S04", NOW), Failed)
     assert isinstance(tv.trip_view(s.live, "L01-V002", NOW), Failed)
+
+
+def test_a_trip_is_the_same_whatever_zone_now_is_given_in(services_at_now) -> None:  # type: ignore[no-untyped-def]
+    live = services_at_now().live
+    utc = tv.trip_view(live, "L01-V003", NOW)
+    local = tv.trip_view(live, "L01-V003", NOW.astimezone(TZ))
+    assert isinstance(utc, tv.Trip) and utc == local
