@@ -25,7 +25,7 @@ from dashboard.transport_view import (
     compute_view,
     trip_view,
 )
-from dashboard.views import layer_urls
+from dashboard.views import layer_url
 from layouts import ids
 from layouts import transport as trn_layout
 
@@ -117,11 +117,10 @@ def register(app: Dash, services: Services) -> None:
         lang = request_lang(services.settings.language)
         days = period_of(value)
         panel = accidents(services, scope, days)
-        urls = layer_urls(scope, services.live, trn_layout.CHOROPLETH)
         return [
             trn_layout.accident_summary(panel, lang),
             trn_layout.weekly_figure(panel, lang),
-            *(trn_layout.period_url(urls[name], days) for name in trn_layout.PERIOD_LAYERS),
+            *(trn_layout.period_url(layer_url(name, scope, services.live), days) for name in trn_layout.PERIOD_LAYERS),
         ]
 
     @app.callback(
