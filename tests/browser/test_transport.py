@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from tests.browser.helpers import FAILING, click_nth, count, wait_for
+from tests.browser.helpers import FAILING, count, wait_for
 
 pytestmark = [
     pytest.mark.browser,
@@ -36,6 +36,16 @@ def text(dash_duo, css: str) -> str:  # type: ignore[no-untyped-def]
     """The first match's visible text ('' when there is none yet)."""
     found = texts(dash_duo, css)
     return found[0] if found else ""
+
+
+def click(dash_duo, css: str, n: int) -> str | None:  # type: ignore[no-untyped-def]
+    """Click the n-th match and return its text, in one script call (None while there is no n-th match yet)."""
+    return dash_duo.driver.execute_script(  # type: ignore[no-any-return]
+        "const e = document.querySelectorAll(arguments[0])[arguments[1]];"
+        "if (!e) return null; const t = e.innerText.trim(); e.click(); return t;",
+        css,
+        n,
+    )
 
 
 def open_scene(dash_duo, app, port: int, query: str = "") -> None:  # type: ignore[no-untyped-def]
@@ -80,7 +90,7 @@ def test_trn001_scene_shows_layers_lines_tpi_curve_accidents_parking(dash_duo, a
 def test_trn002_a_line_drilled_into_then_a_vehicles_trip(dash_duo, app_at_now, free_port) -> None:  # type: ignore[no-untyped-def]
     open_scene(dash_duo, app_at_now(), free_port)
     wait_for(dash_duo, lambda: count(dash_duo, LINE_ROWS) == 21, "20 lines and the total", timeout=60)
-    name = wait_for(dash_duo, lambda: click_nth(dash_duo, "#trn-lines tbody a", 0), "clicked a line")
+    name = wait_for(dash_duo, lambda: click(dash_duo, "#trn-lines tbody a", 0), "clicked a line")
     dash_duo.wait_for_contains_text("#breadcrumb", name, timeout=20)
     assert "scope=asset%3Abus_lines%3AL01" in dash_duo.driver.current_url
     assert wait_for(dash_duo, lambda: count(dash_duo, LINE_ROWS) == 2, "the total and the line")
@@ -88,7 +98,7 @@ def test_trn002_a_line_drilled_into_then_a_vehicles_trip(dash_duo, app_at_now, f
     vehicles = wait_for(dash_duo, lambda: count(dash_duo, "#trn-vehicles tbody tr"), "the line's vehicles")
     assert vehicles == 6  # 1路 runs 6 vehicles, all in service at noon
     assert "点击车辆编号" in text(dash_duo, "#trn-trip-sum")
-    vehicle = wait_for(dash_duo, lambda: click_nth(dash_duo, "#trn-vehicles a.trn-veh", 1), "clicked a vehicle")
+    vehicle = wait_for(dash_duo, lambda: click(dash_duo, "#trn-vehicles a.trn-veh", 1), "clicked a vehicle")
     wait_for(dash_duo, lambda: vehicle in text(dash_duo, "#trn-trip-sum"), "the vehicle's day", timeout=60)
     assert f"vehicle={vehicle}" in dash_duo.driver.current_url
     assert PCT.search(text(dash_duo, "#trn-trip-sum"))
@@ -97,7 +107,7 @@ def test_trn002_a_line_drilled_into_then_a_vehicles_trip(dash_duo, app_at_now, f
         "return document.getElementById('trn-trip').querySelector('.js-plotly-plot').data[0].x.length"
     )
     assert points > 60, points  # a minute apart since service began at 06:00
-    assert dash_duo.find_element("#trn-vehicles tr.current").text.startswith(vehicle)
+    assert text(dash_duo, "#trn-vehicles tr.current").startswith(vehicle)
     assert dash_duo.get_logs() == []
 
 
@@ -106,7 +116,7 @@ def test_trn003_the_accident_period_changes_the_panel_and_the_map(dash_duo, app_
     week = int(wait_for(dash_duo, lambda: text(dash_duo, "#trn-accidents .trn-acc-total b"), "7-day count", timeout=60))
     points = "return document.querySelectorAll('.leaflet-overlay-pane path[stroke=\"#0b1526\"]').length"
     wait_for(dash_duo, lambda: dash_duo.driver.execute_script(points) == week, "a point per accident")
-    dash_duo.find_element("#trn-period input[value='84']").click()
+    dash_duo.driver.execute_script("document.querySelector(\"#trn-period input[value='84']\").click()")
     assert text(dash_duo, "#trn-accidents .trn-acc-period") == "7天"
     # the store holds 3 days: the longer period counts the same accidents, and the trend keeps 12 weeks
     wait_for(dash_duo, lambda: text(dash_duo, "#trn-accidents .trn-acc-period") == "12周", "the period shown")
