@@ -7,6 +7,9 @@
   const LEVEL = { ok: "#1f9d55", warn: "#d4a017", bad: "#c0392b", none: "#34495e" };
   const BLIND = { cell: "#ff8c42", place: "#ff4d4f", site: "#35c2ff" };
   const WATER = [null, "#5ec8f2", "#1e90ff", "#2ecc71", "#f1c40f", "#f39c12", "#e74c3c"];
+  // Accident severity 1 轻微 … 4 特大; parking occupancy below 70 % / 90 % / full.
+  const SEVERITY = [null, "#f1c40f", "#e67e22", "#e74c3c", "#b03cff"];
+  const PARKING = (rate) => rate == null ? "#5d6d7e" : rate >= 0.9 ? "#ff4d4f" : rate >= 0.7 ? "#f5b041" : "#2ecc71";
 
   function esc(text) {
     return String(text == null ? "" : text).replace(/[&<>"']/g, (c) => ({
@@ -111,6 +114,19 @@
         radius: 5, weight: 1.5, color: "#e6eef8", fillOpacity: 1,
         fillColor: f.properties.load >= 0.9 ? "#ff4d4f" : f.properties.load >= 0.7 ? "#f5b041" : "#35c2ff",
       }).bindTooltip(`${esc(f.properties.line)} · ${Math.round(f.properties.load * 100)}%`, { className: "map-tip" }),
+      busLineStyle: () => ({ color: "#35c2ff", weight: 2, opacity: 0.45, dashArray: "6 4" }),
+      busLineTooltip: (f, layer) => layer.bindTooltip(esc(f.properties.name), { sticky: true, className: "map-tip" }),
+      parkingPoint: (f, latlng) => L.marker(latlng, {
+        icon: L.divIcon({
+          className: "parking-icon", iconSize: L.point(22, 22),
+          html: `<div style="background:${PARKING(f.properties.rate)}">P</div>`,
+        }),
+      }).bindTooltip(`${esc(f.properties.name)} · ${f.properties.free == null ? "—" : f.properties.free}/${f.properties.capacity}`,
+        { className: "map-tip" }),
+      accidentPoint: (f, latlng) => L.circleMarker(latlng, {
+        radius: 3 + 2 * f.properties.severity, weight: 1, color: "#0b1526", fillOpacity: 0.9,
+        fillColor: SEVERITY[f.properties.severity] || SEVERITY[1],
+      }).bindTooltip(`${esc(f.properties.time)} · ${f.properties.severity}`, { className: "map-tip" }),
       airPoint: (f, latlng) => L.marker(latlng, {
         zIndexOffset: 1000,  // above camera clusters: air quality is read from across the room
         icon: L.divIcon({

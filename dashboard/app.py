@@ -20,6 +20,7 @@ from callbacks import environment as environment_callbacks
 from callbacks import overview as overview_callbacks
 from callbacks import shell as shell_callbacks
 from callbacks import tourism as tourism_callbacks
+from callbacks import transport as transport_callbacks
 from callbacks import video as video_callbacks
 from dashboard import routes
 from dashboard.i18n import request_lang, t
@@ -38,6 +39,7 @@ from layouts.overview import overview, scope_error
 from layouts.placeholder import not_found, under_construction
 from layouts.shell import shell
 from layouts.tourism import page as tourism_page
+from layouts.transport import page as transport_page
 from layouts.video import page as video_page
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -76,6 +78,7 @@ def create_app(
     environment_callbacks.register(app, services)
     video_callbacks.register(app, services)
     tourism_callbacks.register(app, services)
+    transport_callbacks.register(app, services)
     routes.register(app.server, services)
     return app
 
@@ -111,6 +114,8 @@ def _scene_layout(scene: Scene, services: Services, scope: str | None = None, **
         return video_page(services, lang, scope)
     if scene.id == "tourism":
         return tourism_page(services, lang, scope, _query.get("mode"))
+    if scene.id == "transport":
+        return transport_page(services, lang, scope)
     return under_construction(scene.id, lang)
 
 

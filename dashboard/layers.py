@@ -27,6 +27,7 @@ from dashboard.kpis import CATALOGUE, compute_tiles
 from dashboard.live import REFERENCE_TTL, Failed, Live, Rows, cached, latest_per
 from dashboard.scope import Scope
 from dashboard.settings import ChoroplethKpi, Settings
+from dashboard.timeutil import fmt
 from datasources.synthetic import geography
 
 FeatureCollection = dict[str, Any]
@@ -43,8 +44,8 @@ class LayerSpec:
     title_en: str
     feeds: tuple[str, ...]
     static: bool = False
-    #: Only on the maps whose scene asks for it (``district_map(shown=...)``), not on every map.
-    optional: bool = False
+    #: On every scene's map (the overview's layer control lists these); False: only scenes that ask for it.
+    shared: bool = True
 
 
 LAYERS: tuple[LayerSpec, ...] = (
@@ -57,13 +58,19 @@ LAYERS: tuple[LayerSpec, ...] = (
     LayerSpec("accidents", "事故热力", "Accident heat", ("accidents",)),
     LayerSpec("cameras", "视频点位", "Cameras", ("cameras",)),
     LayerSpec("buses", "公交车辆", "Buses", ("bus_positions",)),
+    LayerSpec("bus_lines", "公交线路", "Bus lines", ("bus_lines",), shared=False),
+    LayerSpec("parking", "停车场", "Parking", ("parking_occupancy", "parking_lots"), shared=False),
+    LayerSpec("accident_points", "事故点位", "Accidents", ("accidents",), shared=False),
     LayerSpec("air", "空气站", "Air stations", ("air_readings", "air_stations")),
     LayerSpec("water", "水质断面", "Water sections", ("water_samples", "water_sections")),
     LayerSpec("scenic", "景区客流", "Scenic areas", ("visitor_counts", "scenic_spots")),
-    LayerSpec("blindspots", "监控盲区", "Blind spots", ("cameras", "key_places", "towns", "villages"), optional=True),
+    LayerSpec("blindspots", "监控盲区", "Blind spots", ("cameras", "key_places", "towns", "villages"), shared=False),
 )
 LAYER_NAMES = tuple(layer.name for layer in LAYERS)
 CHOROPLETH_KPIS: tuple[str, ...] = get_args(ChoroplethKpi)
+#: Accident layers take a period in days (``?days=``): these are the ones offered.
+ACCIDENT_DAYS: tuple[int, ...] = (7, 30, 84)
+ACCIDENT_LAYERS = frozenset({"accidents", "accident_points"})
 
 
 def _fc(features: Iterable[dict[str, Any]]) -> FeatureCollection:
@@ -187,10 +194,22 @@ def segments(live: Live, settings: Settings, scope: Scope, now: datetime) -> Fea
     )
 
 
-def accidents(live: Live, settings: Settings, scope: Scope, now: datetime, cell_deg: float = 0.01) -> FeatureCollection:
-    """Accident density of the last 7 days as grid cells (~1 km): the heatmap."""
-    acc = _in_scope(_frame(live, "accidents"), scope, _areas(live))
-    acc = acc.loc[acc["ts"] > pd.Timestamp(now - timedelta(days=7))]
+def _accidents_in(live: Live, scope: Scope, now: datetime, days: int) -> pd.DataFrame:
+    if days not in ACCIDENT_DAYS:
+        raise ValueError(f"days must be one of {', '.join(map(str, ACCIDENT_DAYS))}")
+    acc = _frame(live, "accidents")
+    if scope.level == "asset":
+        acc = acc.loc[acc["segment_id"] == scope.code] if scope.feed == "road_segments" else acc.iloc[0:0]
+    else:
+        acc = _areas(live).select(acc, scope)
+    return acc.loc[(acc["ts"] > pd.Timestamp(now - timedelta(days=days))) & (acc["ts"] <= pd.Timestamp(now))]
+
+
+def accidents(
+    live: Live, settings: Settings, scope: Scope, now: datetime, cell_deg: float = 0.01, days: int = 7
+) -> FeatureCollection:
+    """Accident density of the last ``days`` days as grid cells (~1 km): the heatmap."""
+    acc = _accidents_in(live, scope, now, days)
     if acc.empty:
         return _fc([])
     gx = np.floor(acc["lon"] / cell_deg).astype(int)
@@ -200,6 +219,40 @@ def accidents(live: Live, settings: Settings, scope: Scope, now: datetime, cell_
     return _fc(
         _feature(box(x * cell_deg, y * cell_deg, (x + 1) * cell_deg, (y + 1) * cell_deg), n=int(n), heat=n / top)
         for x, y, n in counts.itertuples(index=False)
+    )
+
+
+def accident_points(live: Live, settings: Settings, scope: Scope, now: datetime, days: int = 7) -> FeatureCollection:
+    """Each accident of the last ``days`` days with its severity (1–4) and local time."""
+    acc = _accidents_in(live, scope, now, days)
+    return _points(
+        acc,
+        lambda r: {"id": r.accident_id, "severity": int(r.severity), "time": fmt(r.ts.to_pydatetime())},
+    )
+
+
+def bus_lines(live: Live, settings: Settings, scope: Scope, now: datetime) -> FeatureCollection:
+    """Bus routes (a line asset scope: that line only)."""
+    lines = _frame(live, "bus_lines")
+    if scope.level == "asset":
+        lines = lines.loc[lines["line_id"] == scope.code] if scope.feed == "bus_lines" else lines.iloc[0:0]
+    return _fc(_feature(r.geometry, id=r.line_id, name=r.name) for r in lines.itertuples(index=False))
+
+
+def parking(live: Live, settings: Settings, scope: Scope, now: datetime) -> FeatureCollection:
+    """Parking lots with their latest occupancy (rate None when the lot did not report in 30 min)."""
+    lots = _in_scope(_frame(live, "parking_lots"), scope, _areas(live), "lot_id", "parking_lots")
+    occ = latest_per(_frame(live, "parking_occupancy"), "lot_id", now, timedelta(minutes=30))
+    table = traffic.parking_lots(lots, occ)
+    return _points(
+        table,
+        lambda r: {
+            "id": r.lot_id,
+            "name": r.name,
+            "capacity": int(r.capacity),
+            "free": None if pd.isna(r.free) else int(r.free),
+            "rate": None if pd.isna(r.rate) else round(float(r.rate), 3),
+        },
     )
 
 
@@ -335,6 +388,9 @@ LIVE: dict[str, Callable[..., FeatureCollection]] = {
     "accidents": accidents,
     "cameras": cameras,
     "buses": buses,
+    "bus_lines": bus_lines,
+    "parking": parking,
+    "accident_points": accident_points,
     "air": air_stations,
     "water": water_sections,
     "scenic": scenic,

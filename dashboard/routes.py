@@ -134,7 +134,13 @@ def _layer(services: Services, name: str) -> ResponseReturnValue:
     options: dict[str, Any] = {"kpi": kpi} if name == "towns" else {}
     if name == "towns" and kpi not in layers.CHOROPLETH_KPIS:
         return _problem(400, f"kpi must be one of {', '.join(layers.CHOROPLETH_KPIS)}")
-    key = f"geo:{name}:{scope.key}:{kpi if name == 'towns' else ''}:{layers.version(name, services.live)}"
+    variant: str | int = kpi if name == "towns" else ""
+    if name in layers.ACCIDENT_LAYERS:
+        days = request.args.get("days", "7")
+        if not days.isdigit() or int(days) not in layers.ACCIDENT_DAYS:
+            return _problem(400, f"days must be one of {', '.join(map(str, layers.ACCIDENT_DAYS))}")
+        options["days"] = variant = int(days)
+    key = f"geo:{name}:{scope.key}:{variant}:{layers.version(name, services.live)}"
 
     def build() -> bytes:
         collection = layers.build(name, services.live, services.settings, scope, services.now(), **options)

@@ -19,7 +19,7 @@ class Scene:
 
 SCENES: tuple[Scene, ...] = (
     Scene("overview", "/", 0, built=True),
-    Scene("transport", "/transport", 1),
+    Scene("transport", "/transport", 1, built=True),
     Scene("video", "/video", 2, built=True),
     Scene("environment", "/environment", 3, built=True),
     Scene("tourism", "/tourism", 4, built=True),

@@ -78,15 +78,18 @@ def _asset_name(scope: Scope, live: Live) -> str:
 
 def layer_urls(scope: Scope, live: Live, kpi: str) -> dict[str, str]:
     """Each layer's URL; it changes only when the layer's data changes."""
-    urls = {}
-    for spec in LAYERS:
-        query = {"v": version(spec.name, live)}
-        if not spec.static:
-            query["scope"] = scope.key
-        if spec.name == "towns":
-            query["kpi"] = kpi
-        urls[spec.name] = f"/geo/{spec.name}?{urlencode(query)}"
-    return urls
+    return {spec.name: layer_url(spec.name, scope, live, kpi) for spec in LAYERS}
+
+
+def layer_url(name: str, scope: Scope, live: Live, kpi: str = "") -> str:
+    """One layer's URL (reads only that layer's feeds' versions)."""
+    spec = next(s for s in LAYERS if s.name == name)
+    query = {"v": version(spec.name, live)}
+    if not spec.static:
+        query["scope"] = scope.key
+    if spec.name == "towns":
+        query["kpi"] = kpi
+    return f"/geo/{spec.name}?{urlencode(query)}"
 
 
 def briefing_map(services: Services, scope: Scope, lang: str, kpi: str | None = None) -> str:
@@ -98,8 +101,8 @@ def briefing_map(services: Services, scope: Scope, lang: str, kpi: str | None = 
     now = services.now()
     collections = {}
     for spec in LAYERS:
-        if spec.optional:
-            continue  # a scene's own layer (blind spots) is not on the overview map this exports
+        if not spec.shared:
+            continue  # a scene's own layer (blind spots, bus lines…) is not on the overview map this exports
         try:
             collections[spec.name] = build(
                 spec.name, live, settings, scope, now, **({"kpi": kpi} if spec.name == "towns" else {})

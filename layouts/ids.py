@@ -74,3 +74,22 @@ TOUR_FORECAST_NOTE = "tour-forecast-note"
 VID_TREND = "vid-trend-chart"
 #: The advisor's sites on the video map (data set by the advisor callback, not loaded by URL).
 VID_SITES = "vid-sites"
+# ---- transport scene (智慧交通): panel bodies and inputs the scene callbacks fill / read ----
+TRN_LINES = "trn-lines"
+TRN_VEHICLES = "trn-vehicles"
+TRN_TRIP = "trn-trip"
+TRN_TRIP_SUM = "trn-trip-sum"
+TRN_TPI = "trn-tpi"
+TRN_TPI_CHART = "trn-tpi-chart"
+TRN_WORST = "trn-worst"
+TRN_STOP = "trn-stop"
+TRN_ARRIVALS = "trn-arrivals"
+TRN_PERIOD = "trn-period"
+TRN_ACCIDENTS = "trn-accidents"
+TRN_ACC_CHART = "trn-acc-chart"
+TRN_PARKING = "trn-parking"
+
+
+def trn_layer(name: object) -> dict[str, object]:
+    """A transport map layer whose URL the scene sets (the accident period), not the shared refresh."""
+    return {"type": "trn-layer", "name": name}

@@ -35,6 +35,9 @@ _OPTIONS: Mapping[str, dict[str, object]] = {
         "zoomToBoundsOnClick": True,
     },
     "buses": {"pointToLayer": ns("busPoint")},
+    "bus_lines": {"style": ns("busLineStyle"), "onEachFeature": ns("busLineTooltip")},
+    "parking": {"pointToLayer": ns("parkingPoint")},
+    "accident_points": {"pointToLayer": ns("accidentPoint")},
     "air": {"pointToLayer": ns("airPoint")},
     "water": {"pointToLayer": ns("waterPoint")},
     "scenic": {"pointToLayer": ns("scenicPoint")},
@@ -54,15 +57,26 @@ def district_map(
     tiles: TileLayerSettings | None,
     shown: Collection[str] | None = None,
     extra: Sequence[dl.Overlay] = (),
+    layers: Collection[str] | None = None,
+    own_ids: Mapping[str, Any] | None = None,
 ) -> dl.Map:
     """The map with every layer at its URL; ``tiles`` adds an optional basemap.
 
     ``shown`` names the overlays switched on at first (default: all); the
-    others wait in the layer control, so every scene has the same map. An
-    optional layer (a scene's own, e.g. blind spots) is on the map only when
-    ``shown`` names it. ``extra`` adds a scene's own overlays (data set by its
-    callbacks rather than loaded by URL) to the layer control.
+    others wait in the layer control, so every scene has the same map.
+    ``layers`` names the overlays present (default: the shared ones, plus a
+    scene's own ones that ``shown`` names, e.g. blind spots); ``own_ids``
+    gives some of them a scene's own component id, so that the scene sets their
+    URL (e.g. with a period) and the shared layer refresh leaves them alone.
+    ``extra`` adds a scene's own overlays (data set by its callbacks rather
+    than loaded by URL) to the layer control.
     """
+    present = (
+        set(layers)
+        if layers is not None
+        else {spec.name for spec in LAYERS if spec.shared or (shown is not None and spec.name in shown)}
+    )
+    own = own_ids or {}
     base: list[object] = []
     # Our data is WGS84; over a GCJ-02 tile layer every layer is shifted to match it.
     shift = {"coordsToLatLng": ns("toGcj02")} if tiles is not None and tiles.datum == "gcj02" else {}
@@ -74,12 +88,14 @@ def district_map(
     ]
     overlays = [
         dl.Overlay(
-            dl.GeoJSON(id=ids.layer(spec.name), url=urls[spec.name], **_OPTIONS[spec.name], **shift),
+            dl.GeoJSON(
+                id=own.get(spec.name, ids.layer(spec.name)), url=urls[spec.name], **_OPTIONS[spec.name], **shift
+            ),
             name=spec.title_en if lang == "en" else spec.title_zh,
             checked=shown is None or spec.name in shown,
         )
         for spec in LAYERS
-        if spec.name in _OPTIONS and (not spec.optional or (shown is not None and spec.name in shown))
+        if spec.name in _OPTIONS and spec.name in present
     ]
     overlays += list(extra)
     return dl.Map(

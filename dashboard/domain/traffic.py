@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from numbers import Real
 from types import MappingProxyType
@@ -15,6 +16,9 @@ from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
+import shapely
+
+from dashboard.domain.bus import to_metres
 
 
 class Level(NamedTuple):
@@ -164,3 +168,174 @@ def _levels(segments: pd.DataFrame) -> np.ndarray:
     if {"speed_kmh", "road_class"} <= set(segments.columns):
         return segment_levels(segments["speed_kmh"], segments["road_class"]).to_numpy()
     raise ValueError("segments need a level column, or speed_kmh and road_class columns")
+
+
+# ---- congestion over time and by segment -------------------------------------------------------------------
+
+
+def hourly_tpi(speeds: pd.DataFrame, segments: pd.DataFrame, hour_ends: pd.DatetimeIndex) -> pd.Series:
+    """The TPI per hour ending at each of ``hour_ends`` (NaN where an hour has no speeds).
+
+    Each hour uses every segment's newest speed within that hour (``segment_id, ts, speed_kmh`` rows joined to
+    ``segment_id, road_class, length_m``), the same reading :func:`district_tpi` makes of "now".
+    """
+    out = pd.Series(np.nan, index=hour_ends, dtype=float)
+    if speeds.empty or not len(hour_ends):
+        return out
+    hour = speeds["ts"].dt.ceil("h")
+    sel = speeds.assign(hour=hour).loc[hour.isin(hour_ends)]
+    sel = sel.sort_values("ts", kind="stable").drop_duplicates(["segment_id", "hour"], keep="last")
+    sel = sel.merge(segments[["segment_id", "road_class", "length_m"]], on="segment_id")
+    if sel.empty:
+        return out
+    sel = sel.assign(level=segment_levels(sel["speed_kmh"], sel["road_class"]))
+    for h, group in sel.groupby("hour"):
+        out[h] = district_tpi(group[["length_m", "level"]])
+    return out
+
+
+def worst_segments(segments: pd.DataFrame, n: int = 10) -> pd.DataFrame:
+    """The ``n`` most congested segments now: highest level first, then slowest against their class's free-flow
+    speed (``ratio`` = speed / the 畅通 threshold). Needs ``segment_id, speed_kmh, road_class``; keeps every column
+    and adds ``level`` and ``ratio``. Segments without a speed are left out.
+    """
+    if n < 0:
+        raise ValueError(f"n must be ≥ 0, got {n}")
+    known = segments.loc[segments["speed_kmh"].notna()]
+    if known.empty:
+        return known.assign(level=pd.Series(dtype="int64"), ratio=pd.Series(dtype=float))
+    free = known["road_class"].map(lambda c: SPEED_BANDS[c][0]).astype(float)
+    ranked = known.assign(
+        level=segment_levels(known["speed_kmh"], known["road_class"]), ratio=known["speed_kmh"] / free
+    )
+    ranked = ranked.sort_values(["level", "ratio", "segment_id"], ascending=[False, True, True], kind="stable")
+    return ranked.head(n).reset_index(drop=True)
+
+
+# ---- accidents ------------------------------------------------------------------------------------------------
+
+#: ASSUMPTION: accidents within this distance of each other (chained) form one cluster …
+HOTSPOT_EPS_M = 300.0
+#: … and a cluster of at least this many accidents is a hotspot (事故多发点).
+HOTSPOT_MIN = 3
+
+
+def accident_hotspots(
+    accidents: pd.DataFrame, eps_m: float = HOTSPOT_EPS_M, min_count: int = HOTSPOT_MIN
+) -> pd.DataFrame:
+    """Clusters of repeated accidents, most accidents first.
+
+    Single-linkage clustering: accidents within ``eps_m`` of each other, directly or through a chain, share a
+    cluster (DBSCAN with min_samples = 1); clusters of at least ``min_count`` are hotspots. Returns one row per
+    hotspot: ``count``, centre ``lon``/``lat``, ``worst`` severity, ``last`` accident time, ``radius_m`` (furthest
+    member from the centre) and the most frequent ``segment_id`` where the feed gives one.
+    """
+    if eps_m <= 0 or min_count < 1:
+        raise ValueError("eps_m must be > 0 and min_count ≥ 1")
+    columns = ["count", "lon", "lat", "worst", "last", "radius_m", "segment_id"]
+    if accidents.empty:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+    x, y = to_metres(accidents["lon"].to_numpy(), accidents["lat"].to_numpy())
+    points = shapely.points(x, y)
+    left, right = shapely.STRtree(points).query(points, predicate="dwithin", distance=eps_m)
+    label = _components(len(points), left, right)
+    rows = []
+    for members in pd.Series(np.arange(len(points))).groupby(label).groups.values():
+        idx = np.asarray(members)
+        if len(idx) < min_count:
+            continue
+        cx, cy = x[idx].mean(), y[idx].mean()
+        group = accidents.iloc[idx]
+        segs = group["segment_id"].dropna() if "segment_id" in group else pd.Series(dtype=object)
+        rows.append(
+            {
+                "count": len(idx),
+                "lon": float(group["lon"].mean()),
+                "lat": float(group["lat"].mean()),
+                "worst": int(group["severity"].max()),
+                "last": group["ts"].max(),
+                "radius_m": float(np.hypot(x[idx] - cx, y[idx] - cy).max()),
+                "segment_id": str(segs.mode().sort_values().iloc[0]) if len(segs) else None,
+            }
+        )
+    out = pd.DataFrame(rows, columns=columns)
+    return out.sort_values(["count", "worst", "last"], ascending=False, kind="stable").reset_index(drop=True)
+
+
+def _components(n: int, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Connected-component label per node of an undirected graph given as edge lists (union-find)."""
+    parent = np.arange(n)
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = int(parent[i])
+        return i
+
+    for a, b in zip(left.tolist(), right.tolist(), strict=True):
+        ra, rb = root(a), root(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+    return np.array([root(i) for i in range(n)])
+
+
+def weekly_counts(accidents: pd.DataFrame, now: pd.Timestamp, weeks: int, tz: str = "Asia/Shanghai") -> pd.DataFrame:
+    """Accidents per local week (Monday 00:00 start) for the ``weeks`` weeks up to the one holding ``now``, oldest
+    first: ``week`` (its Monday, local), ``total`` and ``sev1`` … ``sev4``. Weeks without accidents count 0; the
+    current week is partial (up to ``now``)."""
+    if weeks < 1:
+        raise ValueError(f"weeks must be ≥ 1, got {weeks}")
+    local_now = pd.Timestamp(now).tz_convert(tz)
+    this_monday = (local_now - pd.Timedelta(days=local_now.weekday())).normalize()
+    mondays = pd.DatetimeIndex([this_monday - pd.Timedelta(weeks=k) for k in range(weeks - 1, -1, -1)])
+    sev = [f"sev{s}" for s in (1, 2, 3, 4)]
+    table = pd.DataFrame(0, index=mondays, columns=["total", *sev], dtype="int64")
+    if len(accidents):
+        ts = accidents["ts"].dt.tz_convert(tz)
+        keep = (ts >= mondays[0]) & (ts <= local_now)
+        week = (ts[keep] - pd.to_timedelta(ts[keep].dt.day_of_week, unit="D")).dt.normalize()
+        counts = pd.crosstab(week, accidents.loc[keep, "severity"]).reindex(columns=[1, 2, 3, 4], fill_value=0)
+        counts.columns = sev
+        counts = counts.reindex(mondays, fill_value=0)
+        table[sev] = counts.to_numpy()
+        table["total"] = counts.sum(axis=1).to_numpy()
+    return table.rename_axis("week").reset_index()
+
+
+# ---- parking ----------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ParkingTotal:
+    lots: int
+    reporting: int
+    capacity: int
+    occupied: int
+
+    @property
+    def free(self) -> int:
+        return max(0, self.capacity - self.occupied)
+
+    @property
+    def rate(self) -> float | None:
+        return self.occupied / self.capacity if self.capacity else None
+
+
+def parking_lots(lots: pd.DataFrame, latest: pd.DataFrame) -> pd.DataFrame:
+    """Each lot (``lot_id, name, capacity``…) with its latest ``occupied`` (clipped to capacity), ``free`` and
+    ``rate``; lots that did not report have NaN occupancy. Fullest first, silent lots last."""
+    merged = lots.merge(latest[["lot_id", "occupied", "ts"]], on="lot_id", how="left")
+    occupied = merged["occupied"].astype(float).clip(upper=merged["capacity"].astype(float))
+    merged = merged.assign(occupied=occupied, free=merged["capacity"] - occupied, rate=occupied / merged["capacity"])
+    return merged.sort_values(["rate", "lot_id"], ascending=[False, True], na_position="last", kind="stable")
+
+
+def parking_total(table: pd.DataFrame) -> ParkingTotal:
+    """The district (or scope) total of :func:`parking_lots`: capacity and occupancy of the lots that reported."""
+    reporting = table.loc[table["occupied"].notna()]
+    return ParkingTotal(
+        lots=len(table),
+        reporting=len(reporting),
+        capacity=int(reporting["capacity"].sum()),
+        occupied=int(reporting["occupied"].sum()),
+    )

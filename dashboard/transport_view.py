@@ -1,0 +1,701 @@
+"""智慧交通: what the transport scene shows, computed from the live feeds per scope.
+
+Bus KPIs come from :mod:`dashboard.domain.bus` (REFERENCE.md §4, assumptions named there), congestion and
+accidents from :mod:`dashboard.domain.traffic` (参照 GB/T 33171). Every function here except the ones taking a
+:class:`~dashboard.live.Live` is pure over frames, scope and "now", so the unit tests pin each number by hand.
+
+Results are frozen dataclasses of plain values so a whole view pickles into the shared cache: every screen
+polling the same scope costs one computation per refresh.
+
+Scope: a 镇街 or 村居 shows the bus lines with a stop in it (each line whole: its KPIs are the line's), the road
+segments, accidents and parking lots inside it; a line, segment or lot asset shows that one.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import partial
+from typing import TypeVar
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from dashboard.areas import Areas
+from dashboard.domain import bus, traffic
+from dashboard.live import Failed, Live, Rows, cached, latest_per
+from dashboard.scope import Scope
+from dashboard.timeutil import TZ
+from datasources import SourceError
+
+log = logging.getLogger(__name__)
+
+H = timedelta(hours=1)
+#: A vehicle is in service when it pinged within this long (the buses layer uses the same).
+IN_SERVICE = timedelta(minutes=3)
+#: Segment speeds older than this are not "now" (the feed's freshness limit).
+SPEED_WITHIN = timedelta(minutes=20)
+#: Accident periods the scene offers (days); 84 days are the 12 weeks of the trend.
+PERIODS: tuple[int, ...] = (7, 30, 84)
+TREND_WEEKS = 12
+MAX_WORST = 10
+MAX_VEHICLES = 12
+MAX_HOTSPOTS = 8
+MAX_ARRIVALS = 6
+#: Closed hours of today's pings are read once and kept this long (they no longer change).
+CLOSED_TTL = 6 * 3600
+
+T = TypeVar("T")
+Frames = Mapping[str, pd.DataFrame]
+
+
+# ---- results ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LineRow:
+    line_id: str
+    name: str
+    scheduled: int
+    in_service: int
+    on_time: float | None
+    regularity: float | None
+    load: float | None
+    crowded: int
+    coverage: float | None
+
+
+@dataclass(frozen=True)
+class VehicleRow:
+    vehicle_id: str
+    line_id: str
+    delay_s: int
+    load: float
+    crowded: bool
+    on_time: bool
+    speed_kmh: float
+    age_s: float
+
+
+@dataclass(frozen=True)
+class BusPanel:
+    lines: tuple[LineRow, ...]
+    #: The drilled line's vehicles; else the most crowded and latest vehicles in scope.
+    vehicles: tuple[VehicleRow, ...]
+    total: LineRow
+    #: Pings set aside by reason (screening) and rows the feed contract rejected in this read.
+    flagged: tuple[tuple[str, int], ...]
+    rejected: int
+    data_time: datetime | None
+
+
+@dataclass(frozen=True)
+class TpiPanel:
+    value: float | None
+    level: int | None
+    #: TPI per hour for the 24 hours ending now (oldest first), and the same hours a week earlier.
+    hours: tuple[datetime, ...]
+    today: tuple[float | None, ...]
+    last_week: tuple[float | None, ...]
+    segments: int
+    data_time: datetime | None
+
+
+@dataclass(frozen=True)
+class SegmentRow:
+    segment_id: str
+    name: str
+    road_class: str
+    speed_kmh: float
+    level: int
+
+
+@dataclass(frozen=True)
+class Hotspot:
+    count: int
+    lon: float
+    lat: float
+    worst: int
+    last: datetime
+    place: str
+
+
+@dataclass(frozen=True)
+class AccidentPanel:
+    days: int
+    total: int
+    by_severity: tuple[int, int, int, int]
+    hotspots: tuple[Hotspot, ...]
+    weeks: tuple[datetime, ...]
+    weekly: tuple[tuple[int, int, int, int], ...]
+
+
+@dataclass(frozen=True)
+class LotRow:
+    lot_id: str
+    name: str
+    capacity: int
+    occupied: int | None
+    free: int | None
+    rate: float | None
+
+
+@dataclass(frozen=True)
+class ParkingPanel:
+    lots: tuple[LotRow, ...]
+    total: traffic.ParkingTotal
+    data_time: datetime | None
+
+
+@dataclass(frozen=True)
+class StopChoice:
+    stop_id: str
+    label: str
+
+
+@dataclass(frozen=True)
+class TransportView:
+    """Everything the scene shows at one scope; a panel whose feeds fail holds the :class:`Failed`."""
+
+    scope_key: str
+    now: datetime
+    buses: BusPanel | Failed
+    stops: tuple[StopChoice, ...] | Failed
+    tpi: TpiPanel | Failed
+    worst: tuple[SegmentRow, ...] | Failed
+    parking: ParkingPanel | Failed
+
+
+@dataclass(frozen=True)
+class Arrival:
+    vehicle_id: str
+    eta_s: float
+    distance_m: float
+    load: float
+
+
+@dataclass(frozen=True)
+class ArrivalPanel:
+    stop_id: str
+    stop_name: str
+    line_id: str
+    line_name: str
+    arrivals: tuple[Arrival, ...]
+
+
+@dataclass(frozen=True)
+class TripPoint:
+    at: datetime
+    delay_s: int
+    load: float
+
+
+@dataclass(frozen=True)
+class Trip:
+    vehicle_id: str
+    line_id: str
+    points: tuple[TripPoint, ...]
+    on_time: float | None
+    mean_delay_s: float | None
+    max_load: float | None
+
+
+# ---- scope ------------------------------------------------------------------------------------------
+
+
+def lines_in_scope(lines: pd.DataFrame, stops: pd.DataFrame, scope: Scope, areas: Areas) -> pd.DataFrame:
+    """The bus lines a scope shows: all, those with a stop in the area, or the line asset."""
+    if scope.level == "asset":
+        return lines.loc[lines["line_id"] == scope.code] if scope.feed == "bus_lines" else lines.iloc[0:0]
+    if scope.level == "district":
+        return lines
+    return lines.loc[lines["line_id"].isin(areas.select(stops, scope)["line_id"])]
+
+
+def assets_in_scope(frame: pd.DataFrame, scope: Scope, areas: Areas, feed: str, key: str) -> pd.DataFrame:
+    """Area-tagged assets inside the scope; at an asset scope the asset itself, if it is one of ``feed``'s."""
+    if scope.level == "asset":
+        return frame.loc[frame[key] == scope.code] if scope.feed == feed else frame.iloc[0:0]
+    return areas.select(frame, scope)
+
+
+def accidents_in_scope(accidents: pd.DataFrame, scope: Scope, areas: Areas) -> pd.DataFrame:
+    """Accidents in the area; at a segment asset those on that segment; other assets have none."""
+    if scope.level == "asset":
+        if scope.feed == "road_segments" and "segment_id" in accidents:
+            return accidents.loc[accidents["segment_id"] == scope.code]
+        return accidents.iloc[0:0]
+    return areas.select(accidents, scope)
+
+
+# ---- buses ------------------------------------------------------------------------------------------
+
+
+def district_shape(areas: Areas) -> shapely.Geometry:
+    """The district as the union of its 镇街 (what ``outside_district`` is checked against)."""
+    shape = shapely.union_all(areas.towns["geometry"].to_numpy())
+    shapely.prepare(shape)
+    return shape
+
+
+def bus_states(
+    pings: pd.DataFrame, all_lines: pd.DataFrame, line_ids: Collection[str], district: shapely.Geometry, now: datetime
+) -> tuple[pd.DataFrame, bus.Screened]:
+    """(state now of each in-service vehicle of ``line_ids``, the screening of every ping against all lines)."""
+    screened = bus.screen_pings(pings, all_lines, district)
+    kept = screened.kept.loc[screened.kept["ts"] <= pd.Timestamp(now)]
+    states = bus.vehicle_states(kept.loc[kept["line_id"].isin(line_ids)], now)
+    return states.loc[states["age_s"] <= IN_SERVICE.total_seconds()].reset_index(drop=True), screened
+
+
+def stop_positions(stops: pd.DataFrame, lines: pd.DataFrame) -> pd.DataFrame:
+    """Stops with ``s_m``, their distance along their line."""
+    return bus.locate(stops, lines)
+
+
+def line_row(line: pd.Series, states: pd.DataFrame, stops_s: np.ndarray) -> LineRow:
+    """One line's KPIs from its vehicles' states and its stops' positions."""
+    s = states["s_m"].to_numpy(dtype=float)
+    d = states["direction"].to_numpy(dtype=int)
+    gaps = np.concatenate([bus.headway_gaps(s[d == way]) for way in (1, -1)])
+    delays = states["delay_s"].to_numpy(dtype=float)
+    loads = states["load"].to_numpy(dtype=float)
+    return LineRow(
+        line_id=str(line["line_id"]),
+        name=str(line["name"]),
+        scheduled=int(line["scheduled_vehicles"]),
+        in_service=len(states),
+        on_time=bus.on_time_rate(delays.tolist()),
+        regularity=bus.headway_regularity(gaps),
+        load=float(loads.mean()) if len(loads) else None,
+        crowded=int(states["crowded"].sum()),
+        coverage=bus.prediction_coverage(stops_s, states) if len(stops_s) else None,
+    )
+
+
+def _weighted(rows: list[LineRow], attr: str, weight: Callable[[LineRow], float]) -> float | None:
+    pairs = [(getattr(r, attr), weight(r)) for r in rows if getattr(r, attr) is not None and weight(r) > 0]
+    total = sum(w for _, w in pairs)
+    return sum(v * w for v, w in pairs) / total if total else None
+
+
+def total_row(rows: list[LineRow], states: pd.DataFrame, coverage: float | None) -> LineRow:
+    """The scope's totals: vehicle-weighted on-time and load, line-mean regularity, stop-weighted coverage."""
+    regular = [r.regularity for r in rows if r.regularity is not None]
+    return LineRow(
+        line_id="",
+        name="",
+        scheduled=sum(r.scheduled for r in rows),
+        in_service=sum(r.in_service for r in rows),
+        on_time=bus.on_time_rate(states["delay_s"].tolist()),
+        regularity=float(np.mean(regular)) if regular else None,
+        load=float(states["load"].mean()) if len(states) else None,
+        crowded=int(states["crowded"].sum()),
+        coverage=coverage,
+    )
+
+
+def _vehicle_rows(states: pd.DataFrame, drilled: bool, limit: int = MAX_VEHICLES) -> tuple[VehicleRow, ...]:
+    ordered = (
+        states.sort_values("vehicle_id")
+        if drilled
+        else states.sort_values(["crowded", "load", "delay_s"], ascending=False, kind="stable").head(limit)
+    )
+    return tuple(
+        VehicleRow(
+            str(r.vehicle_id),
+            str(r.line_id),
+            int(r.delay_s),
+            float(r.load),
+            bool(r.crowded),
+            bool(r.on_time),
+            float(r.speed_kmh),
+            float(r.age_s),
+        )
+        for r in ordered.itertuples(index=False)
+    )
+
+
+def bus_panel(
+    pings: pd.DataFrame,
+    all_lines: pd.DataFrame,
+    lines: pd.DataFrame,
+    stops: pd.DataFrame,
+    district: shapely.Geometry,
+    scope: Scope,
+    now: datetime,
+    rejected: int = 0,
+) -> BusPanel:
+    """Per-line and scope-wide bus KPIs of ``lines`` (those in scope) from the recent pings of every line."""
+    states, screened = bus_states(pings, all_lines, set(lines["line_id"]), district, now)
+    located = stop_positions(stops.loc[stops["line_id"].isin(lines["line_id"])], all_lines)
+    rows, covered, n_stops = [], 0, 0
+    by_line = {str(k): g for k, g in states.groupby("line_id", sort=False)}
+    stops_by_line = {str(k): g["s_m"].to_numpy(dtype=float) for k, g in located.groupby("line_id", sort=False)}
+    for _, line in lines.sort_values("line_id").iterrows():
+        mine = by_line.get(str(line["line_id"]), states.iloc[0:0])
+        stops_s = stops_by_line.get(str(line["line_id"]), np.empty(0))
+        row = line_row(line, mine, stops_s)
+        rows.append(row)
+        if row.coverage is not None:
+            covered += round(row.coverage * len(stops_s))
+            n_stops += len(stops_s)
+    drilled = scope.level == "asset" and scope.feed == "bus_lines"
+    return BusPanel(
+        lines=tuple(rows),
+        vehicles=_vehicle_rows(states, drilled),
+        total=total_row(rows, states, covered / n_stops if n_stops else None),
+        flagged=tuple(sorted(screened.counts().items())),
+        rejected=rejected,
+        data_time=states["ts"].max().to_pydatetime() if len(states) else None,
+    )
+
+
+def stop_choices(stops: pd.DataFrame, lines: pd.DataFrame) -> tuple[StopChoice, ...]:
+    """Stops of the lines in scope, by line and sequence: "1路 · 和平社区站"."""
+    names = dict(zip(lines["line_id"], lines["name"], strict=True))
+    mine = stops.loc[stops["line_id"].isin(names)].sort_values(["line_id", "seq"])
+    return tuple(StopChoice(str(r.stop_id), f"{names[r.line_id]} · {r.name}") for r in mine.itertuples(index=False))
+
+
+def arrival_panel(
+    stop_id: str,
+    pings: pd.DataFrame,
+    lines: pd.DataFrame,
+    stops: pd.DataFrame,
+    district: shapely.Geometry,
+    now: datetime,
+) -> ArrivalPanel | None:
+    """The next vehicles at a stop (soonest first), or None when the stop is unknown."""
+    stop = stops.loc[stops["stop_id"] == stop_id]
+    if stop.empty:
+        return None
+    line_id = str(stop["line_id"].iloc[0])
+    line = lines.loc[lines["line_id"] == line_id]
+    states, _ = bus_states(pings.loc[pings["line_id"] == line_id], lines, {line_id}, district, now)
+    stop_s = float(bus.locate(stop, line)["s_m"].iloc[0])
+    predicted = bus.predict_arrivals(stop_s, states, bus.operating_speed(states)) if len(states) else None
+    load = dict(zip(states["vehicle_id"], states["load"], strict=True))
+    arrivals = (
+        ()
+        if predicted is None
+        else tuple(
+            Arrival(str(r.vehicle_id), float(r.eta_s), float(r.distance_m), float(load[r.vehicle_id]))
+            for r in predicted.head(MAX_ARRIVALS).itertuples(index=False)
+        )
+    )
+    return ArrivalPanel(
+        stop_id, str(stop["name"].iloc[0]), line_id, str(line["name"].iloc[0]) if len(line) else line_id, arrivals
+    )
+
+
+def trip_of(pings: pd.DataFrame, vehicle_id: str) -> Trip | None:
+    """A vehicle's pings today as a delay/load series with its day's summary, or None without pings."""
+    mine = pings.loc[pings["vehicle_id"] == vehicle_id].sort_values("ts")
+    if mine.empty:
+        return None
+    load = mine["on_board"] / mine["capacity"]
+    return Trip(
+        vehicle_id=vehicle_id,
+        line_id=str(mine["line_id"].iloc[-1]),
+        points=tuple(
+            TripPoint(ts.to_pydatetime(), int(d), float(lf))
+            for ts, d, lf in zip(mine["ts"], mine["delay_s"], load, strict=True)
+        ),
+        on_time=bus.on_time_rate(mine["delay_s"].tolist()),
+        mean_delay_s=float(mine["delay_s"].mean()),
+        max_load=float(load.max()),
+    )
+
+
+# ---- congestion -------------------------------------------------------------------------------------
+
+
+def segments_now(segments: pd.DataFrame, speeds: pd.DataFrame, now: datetime) -> pd.DataFrame:
+    """``segments`` with their newest speed (≤ 20 min old; NaN otherwise)."""
+    latest = latest_per(speeds, "segment_id", now, SPEED_WITHIN)
+    return segments.merge(latest[["segment_id", "speed_kmh", "ts"]], on="segment_id", how="left")
+
+
+def hour_ends(now: datetime, hours: int = 24) -> pd.DatetimeIndex:
+    """The ends of the last ``hours`` whole hours, oldest first (the newest is the hour now is in)."""
+    top = pd.Timestamp(now).ceil("h")
+    return pd.date_range(top - pd.Timedelta(hours=hours - 1), top, freq="h")
+
+
+def tpi_panel(
+    segments: pd.DataFrame,
+    speeds: pd.DataFrame,
+    now: datetime,
+    closed: pd.Series | None = None,
+    last_week: pd.Series | None = None,
+) -> TpiPanel:
+    """The scope's TPI now and per hour over the last 24 h, against the same hours 7 days earlier.
+
+    ``closed`` may carry the TPI of the 23 closed hours already (they do not change within the hour);
+    ``last_week`` the curve of the same 24 hours a week earlier, indexed by this week's hours.
+    """
+    current = segments_now(segments, speeds, now)
+    known = current.loc[current["speed_kmh"].notna()]
+    value = traffic.district_tpi(known[["length_m", "speed_kmh", "road_class"]]) if len(known) else None
+    ends = hour_ends(now)
+    mine = speeds.loc[speeds["segment_id"].isin(segments["segment_id"])]
+    if closed is None:
+        today = traffic.hourly_tpi(mine, segments, ends)
+    else:
+        recent = mine.loc[mine["ts"] > ends[-2]]
+        today = pd.concat([closed.reindex(ends[:-1]), traffic.hourly_tpi(recent, segments, ends[-1:])])
+    week = last_week.reindex(ends) if last_week is not None else pd.Series(np.nan, index=ends)
+    return TpiPanel(
+        value=value,
+        level=traffic.tpi_level(value)[0] if value is not None else None,
+        hours=tuple(t.to_pydatetime() for t in ends),
+        today=tuple(None if pd.isna(v) else float(v) for v in today),
+        last_week=tuple(None if pd.isna(v) else float(v) for v in week),
+        segments=len(known),
+        data_time=known["ts"].max().to_pydatetime() if len(known) else None,
+    )
+
+
+def week_before(speeds: pd.DataFrame, segments: pd.DataFrame, ends: pd.DatetimeIndex) -> pd.Series:
+    """The TPI of the hours 7 days before ``ends``, indexed by ``ends``."""
+    mine = speeds.loc[speeds["segment_id"].isin(segments["segment_id"])]
+    before = traffic.hourly_tpi(mine, segments, ends - pd.Timedelta(days=7))
+    return pd.Series(before.to_numpy(), index=ends)
+
+
+def worst_rows(
+    segments: pd.DataFrame, speeds: pd.DataFrame, now: datetime, n: int = MAX_WORST
+) -> tuple[SegmentRow, ...]:
+    """The most congested segments in scope now."""
+    worst = traffic.worst_segments(segments_now(segments, speeds, now), n)
+    return tuple(
+        SegmentRow(str(r.segment_id), str(r.name), str(r.road_class), float(r.speed_kmh), int(r.level))
+        for r in worst.itertuples(index=False)
+    )
+
+
+# ---- accidents and parking --------------------------------------------------------------------------
+
+
+def accident_panel(accidents: pd.DataFrame, segments: pd.DataFrame, now: datetime, days: int) -> AccidentPanel:
+    """Accidents of the last ``days`` days (total, by severity, hotspots) and the 12-week trend."""
+    end = pd.Timestamp(now)
+    period = accidents.loc[(accidents["ts"] > end - pd.Timedelta(days=days)) & (accidents["ts"] <= end)]
+    names = dict(zip(segments["segment_id"], segments["name"], strict=True))
+    spots = traffic.accident_hotspots(period).head(MAX_HOTSPOTS)
+    weekly = traffic.weekly_counts(accidents, end, TREND_WEEKS)
+    sev = tuple(int((period["severity"] == s).sum()) for s in (1, 2, 3, 4))
+    return AccidentPanel(
+        days=days,
+        total=len(period),
+        by_severity=sev,  # type: ignore[arg-type]
+        hotspots=tuple(
+            Hotspot(
+                int(r.count),
+                float(r.lon),
+                float(r.lat),
+                int(r.worst),
+                r.last.to_pydatetime(),
+                names.get(r.segment_id, "") if r.segment_id else "",
+            )
+            for r in spots.itertuples(index=False)
+        ),
+        weeks=tuple(w.to_pydatetime() for w in weekly["week"]),
+        weekly=tuple(
+            (int(a), int(b), int(c), int(d))
+            for a, b, c, d in weekly[["sev1", "sev2", "sev3", "sev4"]].itertuples(index=False)
+        ),
+    )
+
+
+def parking_panel(lots: pd.DataFrame, occupancy: pd.DataFrame, now: datetime) -> ParkingPanel:
+    """Each lot in scope with occupancy and free spaces, and their total."""
+    latest = latest_per(occupancy, "lot_id", now, timedelta(minutes=30))
+    table = traffic.parking_lots(lots, latest)
+    return ParkingPanel(
+        lots=tuple(
+            LotRow(
+                str(r.lot_id),
+                str(r.name),
+                int(r.capacity),
+                None if pd.isna(r.occupied) else int(r.occupied),
+                None if pd.isna(r.free) else int(r.free),
+                None if pd.isna(r.rate) else float(r.rate),
+            )
+            for r in table.itertuples(index=False)
+        ),
+        total=traffic.parking_total(table),
+        data_time=latest["ts"].max().to_pydatetime() if len(latest) else None,
+    )
+
+
+# ---- from the live feeds ----------------------------------------------------------------------------
+
+
+def read_window(live: Live, feed: str, start: datetime, end: datetime) -> pd.DataFrame | Failed:
+    """A feed's rows in (start, end], beyond the live window (callers cache what they compute from it)."""
+    try:
+        got = live.sources.read(feed, start=start, end=end)
+    except SourceError as exc:
+        return Failed(feed, str(exc)[:300])
+    if got.report.errors:
+        return Failed(feed, "; ".join(got.report.errors))
+    return got.frame
+
+
+def tpi_curves(
+    live: Live, scope: Scope, segments: pd.DataFrame, speeds: pd.DataFrame, now: datetime
+) -> tuple[pd.Series, pd.Series | None]:
+    """(TPI of the 23 closed hours, the same 24 hours last week), each computed once per hour and scope."""
+    ends = hour_ends(now)
+    hour = ends[-2].isoformat()
+
+    def closed() -> pd.Series:
+        return traffic.hourly_tpi(speeds.loc[speeds["segment_id"].isin(segments["segment_id"])], segments, ends[:-1])
+
+    def week() -> pd.Series | Failed:
+        start = (ends[0] - pd.Timedelta(days=7, hours=1)).to_pydatetime()
+        rows = read_window(live, "segment_speeds", start, (ends[-1] - pd.Timedelta(days=7)).to_pydatetime())
+        return rows if isinstance(rows, Failed) else week_before(rows, segments, ends)
+
+    got_closed = cached(live.cache, live.locks, f"trn:tpi:{scope.key}:{hour}", 3600, closed)
+    got_week = cached(live.cache, live.locks, f"trn:tpi-week:{scope.key}:{hour}", 3600, week)
+    return got_closed, None if isinstance(got_week, Failed) else got_week
+
+
+def _minutely(frame: pd.DataFrame) -> pd.DataFrame:
+    """One ping per vehicle and minute (the newest): enough for a day's delay curve, 4× fewer rows."""
+    cols = ["vehicle_id", "ts", "line_id", "on_board", "capacity", "delay_s"]
+    if frame.empty:
+        return frame.reindex(columns=cols)
+    minute = frame["ts"].dt.floor("min")
+    return frame.assign(minute=minute).drop_duplicates(["vehicle_id", "minute"], keep="last")[cols]
+
+
+def pings_today(live: Live, now: datetime) -> pd.DataFrame | Failed:
+    """Today's (local) bus pings, a minute apart: closed hours read once and kept, the current hour from
+    closed ten-minute blocks, the last minutes from the live read."""
+    at = pd.Timestamp(now).tz_convert("UTC")  # one zone for every bound (and cache key), whatever "now" came in
+    midnight = at.tz_convert(TZ).normalize().tz_convert("UTC").to_pydatetime()
+    hour = at.floor("h").to_pydatetime()
+    block = at.floor("10min").to_pydatetime()
+    spans = [(t, t + H, CLOSED_TTL) for t in pd.date_range(midnight, hour, freq="h", inclusive="left").to_pydatetime()]
+    spans += [
+        (t, t + timedelta(minutes=10), 600)
+        for t in pd.date_range(hour, block, freq="10min", inclusive="left").to_pydatetime()
+    ]
+    parts = []
+    for start, end, ttl in spans:
+        got: pd.DataFrame | Failed = cached(
+            live.cache, live.locks, f"trn:day:{start.isoformat()}", ttl, partial(_read_minutely, live, start, end)
+        )
+        if isinstance(got, Failed):
+            return got
+        parts.append(got)
+    tail = live.rows("bus_positions")
+    if isinstance(tail, Failed):
+        return tail
+    parts.append(_minutely(tail.frame.loc[tail.frame["ts"] > pd.Timestamp(block)]))
+    return pd.concat([p for p in parts if len(p)] or [parts[-1]], ignore_index=True)
+
+
+def _read_minutely(live: Live, start: datetime, end: datetime) -> pd.DataFrame | Failed:
+    rows = read_window(live, "bus_positions", start, end)
+    return rows if isinstance(rows, Failed) else _minutely(rows)
+
+
+PANEL_FEEDS: Mapping[str, tuple[str, ...]] = {
+    "buses": ("bus_positions", "bus_lines", "bus_stops"),
+    "stops": ("bus_lines", "bus_stops"),
+    "tpi": ("segment_speeds", "road_segments"),
+    "parking": ("parking_occupancy", "parking_lots"),
+    "accidents": ("accidents", "road_segments"),
+}
+
+
+def compute_view(live: Live, scope: Scope, now: datetime) -> TransportView:
+    """Every panel at ``scope`` from the live feeds; a failing feed fails only the panels that read it."""
+    areas = live.areas()
+
+    def buses(f: Frames, a: Areas) -> BusPanel:
+        lines = lines_in_scope(f["bus_lines"], f["bus_stops"], scope, a)
+        got = live.rows("bus_positions")
+        rejected = got.report.rejected if isinstance(got, Rows) and got.report else 0
+        return bus_panel(
+            f["bus_positions"], f["bus_lines"], lines, f["bus_stops"], district_shape(a), scope, now, rejected
+        )
+
+    def stops(f: Frames, a: Areas) -> tuple[StopChoice, ...]:
+        return stop_choices(f["bus_stops"], lines_in_scope(f["bus_lines"], f["bus_stops"], scope, a))
+
+    def tpi(f: Frames, a: Areas) -> TpiPanel:
+        segs = assets_in_scope(f["road_segments"], scope, a, "road_segments", "segment_id")
+        closed, week = tpi_curves(live, scope, segs, f["segment_speeds"], now)
+        return tpi_panel(segs, f["segment_speeds"], now, closed, week)
+
+    def worst(f: Frames, a: Areas) -> tuple[SegmentRow, ...]:
+        segs = assets_in_scope(f["road_segments"], scope, a, "road_segments", "segment_id")
+        return worst_rows(segs, f["segment_speeds"], now)
+
+    def parking(f: Frames, a: Areas) -> ParkingPanel:
+        lots = assets_in_scope(f["parking_lots"], scope, a, "parking_lots", "lot_id")
+        return parking_panel(lots, f["parking_occupancy"], now)
+
+    return TransportView(
+        scope_key=scope.key,
+        now=now,
+        buses=_panel(live, areas, PANEL_FEEDS["buses"], buses),
+        stops=_panel(live, areas, PANEL_FEEDS["stops"], stops),
+        tpi=_panel(live, areas, PANEL_FEEDS["tpi"], tpi),
+        worst=_panel(live, areas, PANEL_FEEDS["tpi"], worst),
+        parking=_panel(live, areas, PANEL_FEEDS["parking"], parking),
+    )
+
+
+def accidents_view(live: Live, scope: Scope, now: datetime, days: int) -> AccidentPanel | Failed:
+    """The accident panel for the chosen period."""
+    if days not in PERIODS:
+        raise ValueError(f"days must be one of {PERIODS}")
+    return _panel(
+        live,
+        live.areas(),
+        PANEL_FEEDS["accidents"],
+        lambda f, a: accident_panel(accidents_in_scope(f["accidents"], scope, a), f["road_segments"], now, days),
+    )
+
+
+def arrivals_view(live: Live, stop_id: str, now: datetime) -> ArrivalPanel | Failed | None:
+    """The arrival prediction at one stop."""
+    return _panel(
+        live,
+        live.areas(),
+        PANEL_FEEDS["buses"],
+        lambda f, a: arrival_panel(stop_id, f["bus_positions"], f["bus_lines"], f["bus_stops"], district_shape(a), now),
+    )
+
+
+def trip_view(live: Live, vehicle_id: str, now: datetime) -> Trip | Failed | None:
+    """A vehicle's trip today."""
+    pings = pings_today(live, now)
+    if isinstance(pings, Failed):
+        return pings
+    return trip_of(pings, vehicle_id)
+
+
+def _panel(
+    live: Live, areas: Areas | Failed, feeds: tuple[str, ...], compute: Callable[[Frames, Areas], T]
+) -> T | Failed:
+    got = {feed: live.rows(feed) for feed in feeds}
+    failed = [g for g in (*got.values(), areas) if isinstance(g, Failed)]
+    if failed:
+        return failed[0]
+    frames = {feed: g.frame for feed, g in got.items() if isinstance(g, Rows)}
+    try:
+        return compute(frames, areas)  # type: ignore[arg-type]
+    except (ValueError, KeyError) as exc:
+        log.warning("transport panel over %s failed: %s", ", ".join(feeds), exc)
+        return Failed(feeds[0], f"{type(exc).__name__}: {exc}"[:300])

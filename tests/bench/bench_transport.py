@@ -1,0 +1,155 @@
+"""Transport scene benchmark: server time of the scene's periodic refresh at ×1.
+
+``.venv/bin/python -m tests.bench.bench_transport [--rounds 30] [--at ISO]`` from the project root.
+A report, not a test: PASS/FAIL per target, then ``targets met: N/M``; always exits 0.
+
+A refresh of /transport is the scene's own callbacks as the page sends them on a tick of the refresh interval
+(lines/vehicles/TPI/worst/parking, arrivals at a stop, accidents of the period with the accident layer URLs, the
+chosen vehicle's trip); the KPI tiles and the shared map layer refresh are the overview benchmark's. Each request
+is POSTed through the WSGI app in process (no network), so the figures are server time:
+
+- cold: every cache cleared (the first screen after a start);
+- next-tick: the refresh interval has passed (series feeds re-read, reference data and hour-long curves kept): what
+  each refresh costs the server once for all screens;
+- warm: another screen in the same interval (everything memoised).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from dash import Dash
+
+from dashboard import simulation
+from dashboard.app import create_app
+from dashboard.settings import load_settings
+from dashboard.timeutil import TZ, now_utc
+from datasources.kinds.sql import SqlOptions, SqlSource
+from datasources.synthetic import SyntheticDistrict
+from layouts import ids
+from layouts import transport as trn_layout
+from tests.bench.bench_overview import Clock, clear_cache, expire, utc
+
+UPDATE = "/_dash-update-component"
+TARGETS: dict[str, float] = {"refresh next-tick ms": 150, "refresh warm ms": 150}
+
+
+def _out(component: Any, prop: str) -> dict[str, Any]:
+    return {"id": component, "property": prop}
+
+
+def _key(outputs: list[dict[str, Any]]) -> str:
+    parts = [f"{json.dumps(o['id'], separators=(',', ':'), sort_keys=True) if isinstance(o['id'], dict) else o['id']}"
+             f".{o['property']}" for o in outputs]  # fmt: skip
+    return parts[0] if len(parts) == 1 else ".." + "...".join(parts) + ".."
+
+
+def calls(search: str, stop: str, vehicle: str) -> list[dict[str, Any]]:
+    """The scene's periodic callback requests (bodies as the page sends them on a refresh tick)."""
+    tick = {"id": ids.REFRESH, "property": "n_intervals", "value": 3}
+    url = {"id": ids.URL, "property": "search", "value": search}
+    groups = [
+        ([_out(c, p) for c, p in trn_layout.OUTPUTS], [tick, url]),
+        (
+            [_out(ids.TRN_STOP, "options"), _out(ids.TRN_STOP, "value"), _out(ids.TRN_ARRIVALS, "children")],
+            [tick, url, {"id": ids.TRN_STOP, "property": "value", "value": stop}],
+        ),
+        (
+            [_out(ids.TRN_ACCIDENTS, "children"), _out(ids.TRN_ACC_CHART, "figure")]
+            + [_out(ids.trn_layer(n), "url") for n in trn_layout.PERIOD_LAYERS],
+            [{"id": ids.TRN_PERIOD, "property": "value", "value": 7}, tick, url],
+        ),
+        (
+            [_out(ids.TRN_TRIP_SUM, "children"), _out(ids.TRN_TRIP, "figure")],
+            [tick, {"id": ids.URL, "property": "search", "value": f"{search}&vehicle={vehicle}".lstrip("&")}],
+        ),
+    ]
+    return [
+        {
+            "output": _key(outputs),
+            "outputs": outputs if len(outputs) > 1 else outputs[0],
+            "inputs": inputs,
+            "changedPropIds": ["refresh.n_intervals"],
+            "state": [],
+        }
+        for outputs, inputs in groups
+    ]
+
+
+def replay(app: Dash, bodies: list[dict[str, Any]]) -> float:
+    """ms of server time for one refresh (every call in turn)."""
+    client = app.server.test_client()
+    total = 0.0
+    for body in bodies:
+        t0 = time.perf_counter()
+        resp = client.post(UPDATE, json=body)
+        total += (time.perf_counter() - t0) * 1000
+        if resp.status_code != 200:
+            raise RuntimeError(f"{body['output'][:60]}: HTTP {resp.status_code}")
+    return total
+
+
+def p95(values: list[float]) -> float:
+    return statistics.quantiles(values, n=20)[-1] if len(values) > 1 else values[0]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Transport refresh benchmark at ×1 (a report).")
+    parser.add_argument("--rounds", type=int, default=30, help="replayed refreshes per figure (default 30)")
+    parser.add_argument("--at", type=utc, help="the district's 'now' (default: the last 12:00 Asia/Shanghai)")
+    args = parser.parse_args(argv)
+    noon = now_utc().astimezone(TZ).replace(hour=12, minute=0, second=0, microsecond=0)
+    end = args.at or (noon if noon <= now_utc() else noon - timedelta(days=1))
+    load = os.getloadavg()[0]
+    with tempfile.TemporaryDirectory(prefix="bench-transport-") as tmp:
+        db = Path(tmp) / "shanting.db"
+        store = SqlSource("store", SqlOptions(url=f"sqlite:///{db}"))
+        t0 = time.perf_counter()
+        simulation.seed(store, SyntheticDistrict(), days=2, end=end, progress=False)
+        print(f"×1: seeded 2 days to {end:%Y-%m-%d %H:%M %Z} in {time.perf_counter() - t0:.1f} s", flush=True)
+        settings = load_settings(None, data_dir=tmp, store_url=f"sqlite:///{db}")
+        app = create_app(settings, clock=Clock(end))
+        rows: dict[str, list[float]] = {}
+        for label, search in (
+            ("district", ""),
+            ("town", "?scope=town:370406001"),
+            ("line", "?scope=asset:bus_lines:L01"),
+        ):
+            bodies = calls(search, "L01-S04", "L01-V002")
+            cold, warm, later = [], [], []
+            for _ in range(args.rounds):
+                clear_cache(app)
+                cold.append(replay(app, bodies))
+                warm.append(replay(app, bodies))
+                expire(app, settings.refresh_s)
+                later.append(replay(app, bodies))
+            rows |= {
+                f"{label}: refresh cold ms": cold,
+                f"{label}: refresh next-tick ms": later,
+                f"{label}: refresh warm ms": warm,
+            }
+    print(f"\n{'metric':<34}{'median':>9}{'p95':>9}   {'target':<12}result")
+    met = total = 0
+    for metric, values in rows.items():
+        limit = TARGETS.get(metric.split(": ", 1)[1])
+        verdict, target = "—", "(no target)"
+        if limit is not None:
+            ok = p95(values) <= limit
+            met, total = met + ok, total + 1
+            verdict, target = ("PASS" if ok else "FAIL"), f"p95 ≤ {limit:g}"
+        print(f"{metric:<34}{statistics.median(values):>9.1f}{p95(values):>9.1f}   {target:<12}{verdict}")
+    print(f"targets met: {met}/{total}")
+    print(f"load average (1 min) at start {load:.2f}, at end {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,147 @@
+"""The transport scene's view over the seeded store at NOW (Sunday 12:00): every panel at every scope, bad pings
+set aside with a report, a failing feed failing only its panels."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pandas as pd
+import pytest
+
+from dashboard import transport_view as tv
+from dashboard.live import Failed
+from dashboard.scope import DISTRICT, Scope
+from dashboard.timeutil import TZ
+from datasources.kinds.sql import SqlOptions, SqlSource
+from tests.conftest import NOW
+
+SHANCHENG = Scope("town", "370406001")
+L01 = Scope("asset", "L01", "bus_lines")
+
+
+def panels(view: tv.TransportView) -> tuple[object, ...]:
+    return (view.buses, view.stops, view.tpi, view.worst, view.parking)
+
+
+def test_district_view(services_at_now) -> None:  # type: ignore[no-untyped-def]
+    view = tv.compute_view(services_at_now().live, DISTRICT, NOW)
+    assert not any(isinstance(p, Failed) for p in panels(view))
+    buses = view.buses
+    assert isinstance(buses, tv.BusPanel)
+    assert len(buses.lines) == 20 and buses.total.scheduled == sum(r.scheduled for r in buses.lines)
+    assert 0 < buses.total.in_service <= buses.total.scheduled
+    assert buses.total.on_time is not None and 0 <= buses.total.on_time <= 1
+    assert buses.total.coverage is not None and 0 < buses.total.coverage <= 1
+    assert buses.flagged == () and buses.rejected == 0
+    assert len(buses.vehicles) == tv.MAX_VEHICLES
+    loads = [v.load for v in buses.vehicles]
+    assert loads == sorted(loads, reverse=True) or any(v.crowded for v in buses.vehicles)
+    tpi = view.tpi
+    assert isinstance(tpi, tv.TpiPanel) and tpi.value is not None and tpi.level is not None
+    assert len(tpi.today) == len(tpi.last_week) == len(tpi.hours) == 24
+    assert tpi.today[-1] is not None and all(v is None for v in tpi.last_week)  # the store holds 3 days
+    assert isinstance(view.worst, tuple) and len(view.worst) == tv.MAX_WORST
+    assert [w.level for w in view.worst] == sorted((w.level for w in view.worst), reverse=True)
+    parking = view.parking
+    assert isinstance(parking, tv.ParkingPanel) and parking.total.lots == 25 == parking.total.reporting
+    assert parking.total.free + parking.total.occupied == parking.total.capacity
+    assert isinstance(view.stops, tuple) and len(view.stops) == 271
+
+
+def test_town_and_asset_scopes(services_at_now) -> None:  # type: ignore[no-untyped-def]
+    live = services_at_now().live
+    district = tv.compute_view(live, DISTRICT, NOW)
+    town = tv.compute_view(live, SHANCHENG, NOW)
+    assert isinstance(town.buses, tv.BusPanel) and isinstance(district.buses, tv.BusPanel)
+    assert 0 < len(town.buses.lines) < len(district.buses.lines)
+    assert isinstance(town.parking, tv.ParkingPanel) and 0 < town.parking.total.lots < 25
+    line = tv.compute_view(live, L01, NOW)
+    assert isinstance(line.buses, tv.BusPanel) and [r.line_id for r in line.buses.lines] == ["L01"]
+    ids = [v.vehicle_id for v in line.buses.vehicles]
+    assert ids == sorted(ids) and all(i.startswith("L01-") for i in ids) and len(ids) == 6
+    assert isinstance(line.stops, tuple) and all(s.label.startswith("1路 · ") for s in line.stops)
+    segment = tv.compute_view(live, Scope("asset", "seg-0001", "road_segments"), NOW)
+    assert isinstance(segment.worst, tuple) and [w.segment_id for w in segment.worst] == ["seg-0001"]
+    assert isinstance(segment.buses, tv.BusPanel) and segment.buses.lines == ()
+    lot = tv.compute_view(live, Scope("asset", "P01", "parking_lots"), NOW)
+    assert isinstance(lot.parking, tv.ParkingPanel) and [r.lot_id for r in lot.parking.lots] == ["P01"]
+
+
+def test_tpi_from_cached_closed_hours_equals_the_full_computation(services_at_now) -> None:  # type: ignore[no-untyped-def]
+    live = services_at_now().live
+    segs, speeds = live.rows("road_segments").frame, live.rows("segment_speeds").frame  # type: ignore[union-attr]
+    full = tv.tpi_panel(segs, speeds, NOW)
+    closed, _ = tv.tpi_curves(live, DISTRICT, segs, speeds, NOW)
+    assert tv.tpi_panel(segs, speeds, NOW, closed) == full
+
+
+def test_accidents_arrivals_and_a_trip(services_at_now) -> None:  # type: ignore[no-untyped-def]
+    live = services_at_now().live
+    week = tv.accidents_view(live, DISTRICT, NOW, 7)
+    assert isinstance(week, tv.AccidentPanel) and week.total == sum(week.by_severity)
+    assert len(week.weeks) == len(week.weekly) == tv.TREND_WEEKS
+    assert sum(map(sum, week.weekly)) >= week.total - sum(week.weekly[-1]) >= 0
+    with pytest.raises(ValueError):
+        tv.accidents_view(live, DISTRICT, NOW, 5)
+    arrivals = tv.arrivals_view(live, "L01-S04", NOW)
+    assert isinstance(arrivals, tv.ArrivalPanel) and arrivals.line_name == "1路"
+    etas = [a.eta_s for a in arrivals.arrivals]
+    assert etas and etas == sorted(etas)
+    assert tv.arrivals_view(live, "nowhere", NOW) is None
+    trip = tv.trip_view(live, "L01-V002", NOW)
+    assert isinstance(trip, tv.Trip) and trip.line_id == "L01"
+    times = [p.at for p in trip.points]
+    assert times == sorted(times) and len(times) > 60  # a point a minute since 06:00
+    assert min(times) >= pd.Timestamp(NOW).tz_convert("Asia/Shanghai").normalize()
+    assert tv.trip_view(live, "nobody", NOW) is None
+
+
+def test_bad_pings_are_rejected_or_set_aside_and_the_scene_renders(services_at_now, seeded_copy) -> None:  # type: ignore[no-untyped-def]
+    store = SqlSource("store", SqlOptions(url=f"sqlite:///{seeded_copy}"))
+    at = pd.Timestamp(NOW - timedelta(seconds=5))
+    good = {"line_id": "L01", "speed_kmh": 20.0, "on_board": 10, "capacity": 60, "delay_s": 0, "ts": at}
+    rows = pd.DataFrame(
+        [
+            good | {"vehicle_id": "X-FAST", "lon": 117.45, "lat": 35.096, "speed_kmh": 250.0},  # contract: > 120
+            good | {"vehicle_id": "X-NEG", "lon": 117.45, "lat": 35.096, "speed_kmh": -3.0},  # contract: < 0
+            good | {"vehicle_id": "X-FAR", "lon": 118.5, "lat": 35.096},  # contract: outside the district's box
+            good | {"vehicle_id": "X-DUP", "lon": 117.45, "lat": 35.0965},  # contract: a later row supersedes it
+            good | {"vehicle_id": "X-DUP", "lon": 117.45, "lat": 35.0965},
+            good | {"vehicle_id": "X-OFF", "lon": 117.45, "lat": 35.12},  # ≈ 2.6 km off line L01
+            good | {"vehicle_id": "X-GHOST", "lon": 117.45, "lat": 35.0965, "line_id": "L99"},  # no such line
+            good | {"vehicle_id": "X-EAST", "lon": 117.25, "lat": 35.30},  # in the box, outside the outline
+        ]
+    )
+    report = store.write("bus_positions", rows, now=NOW).report
+    reasons = {r.row: r.reason for r in report.sample}
+    assert report.rejected == 4 and set(reasons) == {0, 1, 2, 3}
+    assert "above the allowed maximum" in reasons[0] and "below the allowed minimum" in reasons[1]
+    assert "duplicate key" in reasons[3]
+    store.engine.dispose()
+    view = tv.compute_view(services_at_now().live, DISTRICT, NOW)
+    assert not any(isinstance(p, Failed) for p in panels(view))
+    assert isinstance(view.buses, tv.BusPanel)
+    assert dict(view.buses.flagged) == {"off_route": 1, "unknown_line": 1, "outside_district": 1}
+    l01 = next(r for r in view.buses.lines if r.line_id == "L01")
+    assert l01.in_service == 7  # its 6 vehicles and X-DUP's one surviving ping
+
+
+def test_a_failing_bus_feed_fails_only_the_bus_panels(services_at_now) -> None:  # type: ignore[no-untyped-def]
+    s = services_at_now(
+        sources={"gps": {"kind": "sql", "url": "postgresql+psycopg://nobody@127.0.0.1:1/none"}},
+        feeds={"bus_positions": "gps"},
+    )
+    view = tv.compute_view(s.live, DISTRICT, NOW)
+    assert isinstance(view.buses, Failed) and view.buses.feed == "bus_positions"
+    assert not isinstance(view.stops, Failed)  # stops come from the store: the dropdown still fills
+    for panel in (view.tpi, view.worst, view.parking):
+        assert not isinstance(panel, Failed)
+    assert isinstance(tv.arrivals_view(s.live, "L01-S04", NOW), Failed)
+    assert isinstance(tv.trip_view(s.live, "L01-V002", NOW), Failed)
+
+
+def test_a_trip_is_the_same_whatever_zone_now_is_given_in(services_at_now) -> None:  # type: ignore[no-untyped-def]
+    live = services_at_now().live
+    utc = tv.trip_view(live, "L01-V003", NOW)
+    local = tv.trip_view(live, "L01-V003", NOW.astimezone(TZ))
+    assert isinstance(utc, tv.Trip) and utc == local
