@@ -37,6 +37,19 @@ def free_port() -> int:
 
 @pytest.fixture
 def live_app(live_db: Path, make_settings: Callable[..., Settings]) -> Callable[..., Dash]:
+    """An app over the live store, first brought up to now as the live simulator would (a long
+    session would otherwise show its feeds going stale)."""
+    from datetime import timedelta
+
+    from dashboard import simulation
+    from dashboard.timeutil import now_utc
+    from datasources.kinds.sql import SqlOptions, SqlSource
+    from datasources.synthetic import SyntheticDistrict
+
+    store = SqlSource("store", SqlOptions(url=f"sqlite:///{live_db}"))
+    simulation.tick(store, SyntheticDistrict(), now_utc(), backfill=timedelta(days=1))
+    store.engine.dispose()
+
     def make(**overrides: object) -> Dash:
         return create_app(make_settings(store_url=f"sqlite:///{live_db}", **overrides))
 

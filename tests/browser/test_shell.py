@@ -8,6 +8,8 @@ import pytest
 from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 
+from datasources.contracts import CONTRACTS
+
 pytestmark = [
     pytest.mark.browser,
     # dash.testing stops its threaded server by raising SystemExit in a request
@@ -50,7 +52,7 @@ def test_shell001_header_clock_nav_and_health_from_the_live_store(dash_duo, live
     assert set(state) == {"transport", "video", "environment", "tourism", "rating", "events", "geo"}
     for domain in ("transport", "video", "environment", "tourism", "geo"):
         assert state[domain][0] in ("fresh", "static", "event"), (domain, state[domain])
-    dash_duo.find_elements(".scene-nav a")[1].click()  # 交通: not built yet, and honest about it
+    dash_duo.find_elements(".scene-nav a")[5].click()  # 星级评估: not built yet, and honest about it
     dash_duo.wait_for_contains_text(".placeholder", "建设中", timeout=10)
     assert not any(ch.isdigit() for ch in dash_duo.find_element(".placeholder").text)
     assert dash_duo.get_logs() == []
@@ -87,7 +89,7 @@ def test_shell004_data_page_lists_every_feed_with_its_state(dash_duo, live_app, 
     dash_duo.driver.get(dash_duo.server_url + "/data")
     dash_duo.wait_for_element("#data-table tbody tr", timeout=15)
     feeds = table_rows(dash_duo)
-    assert len(feeds) == 26
+    assert len(feeds) == len(CONTRACTS)
     assert feeds["air_readings"] == "row-fresh" and feeds["events"] == "row-empty"
     active = dash_duo.find_elements(".scene-nav a.active")
     assert [a.text for a in active] == ["数据接入"]
