@@ -23,7 +23,7 @@ import pandas as pd
 from dashboard.areas import Areas
 from dashboard.domain import air, water
 from dashboard.kpis import _aqi_of, _hourly_aqi_at
-from dashboard.live import Failed, Live, Rows, hourly_latest, latest_per, spark
+from dashboard.live import Failed, Live, hourly_latest, latest_per, panel, spark
 from dashboard.scope import Scope
 from dashboard.settings import EnvironmentSettings, Settings
 from dashboard.timeutil import TZ
@@ -707,15 +707,4 @@ def compute_view(live: Live, settings: Settings, scope: Scope, now: datetime) ->
 def _panel(
     live: Live, areas: Areas | Failed, feeds: tuple[str, ...], compute: Callable[[Frames, Areas], T]
 ) -> T | Failed:
-    """``compute`` over the feeds' frames, or the first failure (a feed, the areas, or a value the standards
-    reject) so that the panel shows 数据源异常 and the rest of the scene renders."""
-    got = {feed: live.rows(feed) for feed in feeds}
-    failed = [g for g in (*got.values(), areas) if isinstance(g, Failed)]
-    if failed:
-        return failed[0]
-    frames = {feed: g.frame for feed, g in got.items() if isinstance(g, Rows)}
-    try:
-        return compute(frames, areas)  # type: ignore[arg-type]
-    except (ValueError, KeyError) as exc:
-        log.warning("environment panel over %s failed: %s", ", ".join(feeds), exc)
-        return Failed(feeds[0], f"{type(exc).__name__}: {exc}"[:300])
+    return panel(live, areas, feeds, compute, "environment")

@@ -12,9 +12,10 @@ failed for the interval: its tiles say 数据源异常, everything else renders.
 from __future__ import annotations
 
 import hashlib
+import logging
 import math
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TypeVar
@@ -47,6 +48,7 @@ WINDOWS: dict[str, timedelta] = {
     "camera_status_daily": timedelta(days=31),
 }
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 #: Unversioned reference data is re-read at most this often; versioned rows at least this often.
 REFERENCE_TTL = 60
 #: How long a look at the feeds' versions is trusted: a change reaches readers within this.
@@ -207,3 +209,23 @@ def spark(per_hour: pd.Series, now: datetime, hours: int = 24) -> tuple[float | 
     top = pd.Timestamp(now).floor("h")
     index = pd.date_range(top - pd.Timedelta(hours=hours - 1), top, freq="h")
     return tuple(None if pd.isna(v) else float(v) for v in per_hour.reindex(index))
+
+
+Frames = Mapping[str, pd.DataFrame]
+
+
+def panel(
+    live: Live, areas: Areas | Failed, feeds: tuple[str, ...], compute: Callable[[Frames, Areas], T], scene: str
+) -> T | Failed:
+    """A scene panel: ``compute`` over the feeds' frames, or the first failure (a feed, the areas, or a value
+    the standards reject), so that the panel shows 数据源异常 and the rest of the scene renders."""
+    got = {feed: live.rows(feed) for feed in feeds}
+    failed = [g for g in (*got.values(), areas) if isinstance(g, Failed)]
+    if failed:
+        return failed[0]
+    frames = {feed: g.frame for feed, g in got.items() if isinstance(g, Rows)}
+    try:
+        return compute(frames, areas)  # type: ignore[arg-type]
+    except (ValueError, KeyError) as exc:
+        log.warning("%s panel over %s failed: %s", scene, ", ".join(feeds), exc)
+        return Failed(feeds[0], f"{type(exc).__name__}: {exc}"[:300])

@@ -26,7 +26,7 @@ import shapely
 
 from dashboard.areas import Areas
 from dashboard.domain import bus, traffic
-from dashboard.live import Failed, Live, Rows, cached, latest_per
+from dashboard.live import Failed, Live, Rows, cached, latest_per, panel
 from dashboard.scope import Scope
 from dashboard.timeutil import TZ
 from datasources import SourceError
@@ -689,13 +689,4 @@ def trip_view(live: Live, vehicle_id: str, now: datetime) -> Trip | Failed | Non
 def _panel(
     live: Live, areas: Areas | Failed, feeds: tuple[str, ...], compute: Callable[[Frames, Areas], T]
 ) -> T | Failed:
-    got = {feed: live.rows(feed) for feed in feeds}
-    failed = [g for g in (*got.values(), areas) if isinstance(g, Failed)]
-    if failed:
-        return failed[0]
-    frames = {feed: g.frame for feed, g in got.items() if isinstance(g, Rows)}
-    try:
-        return compute(frames, areas)  # type: ignore[arg-type]
-    except (ValueError, KeyError) as exc:
-        log.warning("transport panel over %s failed: %s", ", ".join(feeds), exc)
-        return Failed(feeds[0], f"{type(exc).__name__}: {exc}"[:300])
+    return panel(live, areas, feeds, compute, "transport")

@@ -25,7 +25,7 @@ import shapely
 from dashboard.areas import Areas
 from dashboard.domain import video
 from dashboard.domain.video import TARGETS, VideoHealth
-from dashboard.live import Failed, Live, Rows
+from dashboard.live import Failed, Live, panel
 from dashboard.scope import Scope
 from dashboard.settings import VideoSettings
 
@@ -467,13 +467,4 @@ def _named(sites: pd.DataFrame, areas: Areas) -> pd.DataFrame:
 def _panel(
     live: Live, areas: Areas | Failed, feeds: tuple[str, ...], compute: Callable[[Frames, Areas], T]
 ) -> T | Failed:
-    got = {feed: live.rows(feed) for feed in feeds}
-    failed = [g for g in (*got.values(), areas) if isinstance(g, Failed)]
-    if failed:
-        return failed[0]
-    frames = {feed: g.frame for feed, g in got.items() if isinstance(g, Rows)}
-    try:
-        return compute(frames, areas)  # type: ignore[arg-type]
-    except (ValueError, KeyError) as exc:
-        log.warning("video panel over %s failed: %s", ", ".join(feeds), exc)
-        return Failed(feeds[0], f"{type(exc).__name__}: {exc}"[:300])
+    return panel(live, areas, feeds, compute, "video")

@@ -33,7 +33,7 @@ from dashboard.live import Failed
 from dashboard.scope import Scope, href
 from dashboard.settings import EnvironmentSettings, TileLayerSettings
 from dashboard.timeutil import local
-from layouts import ids
+from layouts import charts, ids
 from layouts.map import choropleth_select, district_map, legend
 from layouts.overview import breadcrumb, scope_error
 
@@ -56,8 +56,6 @@ POLLUTANT_LABELS: Mapping[str, str] = {
     "o3_8h": "O₃-8h",
 }
 MAX_EPISODES = 12
-_CHART_CONFIG: Any = {"displayModeBar": False, "responsive": True}
-_MUTED, _GRID = "#8fa6c1", "rgba(143,166,193,0.12)"
 
 
 # ---- the page --------------------------------------------------------------------------------------
@@ -164,7 +162,7 @@ def _chart_panel(title: str, graph_id: str, cls: str) -> html.Section:
         className=f"panel {cls}",
         children=[
             html.H3(title, className="panel-title"),
-            dcc.Graph(id=graph_id, className="env-chart", figure=_figure([]), config=_CHART_CONFIG, responsive=True),
+            dcc.Graph(id=graph_id, className="env-chart", figure=_figure([]), config=charts.CONFIG, responsive=True),
         ],
     )
 
@@ -263,7 +261,7 @@ def air_now(view: AirView, lang: str) -> html.Div:
     now = view.now
     good, known = view.good_days
     yesterday = view.daily[-1] if view.daily else None
-    colour = now.colour if now else _MUTED
+    colour = now.colour if now else charts.MUTED
     return html.Div(
         className="env-aqi",
         children=[
@@ -304,22 +302,6 @@ def air_now(view: AirView, lang: str) -> html.Div:
     )
 
 
-def _layout(**extra: Any) -> dict[str, Any]:
-    """A transparent, dark, small chart (the panel gives the title)."""
-    axis = {"gridcolor": _GRID, "zeroline": False, "linecolor": _GRID, "tickfont": {"size": 11}, "fixedrange": True}
-    return {
-        "paper_bgcolor": "rgba(0,0,0,0)",
-        "plot_bgcolor": "rgba(0,0,0,0)",
-        "font": {"color": _MUTED, "size": 11, "family": "Noto Sans CJK SC, Microsoft YaHei, sans-serif"},
-        "margin": {"l": 34, "r": 8, "t": 6, "b": 24},
-        "showlegend": False,
-        "hovermode": "closest",
-        "xaxis": {**axis, "type": "date"},
-        "yaxis": {**axis, "rangemode": "tozero"},
-        **extra,
-    }
-
-
 def _bands(top: float) -> list[dict[str, Any]]:
     """HJ 633 category colour bands behind an AQI chart, up to ``top``."""
     edges = (0, 50, 100, 150, 200, 300, 500)
@@ -341,24 +323,6 @@ def _bands(top: float) -> list[dict[str, Any]]:
     ]
 
 
-def _figure(data: list[dict[str, Any]], message: str = "", **extra: Any) -> dict[str, Any]:
-    layout = _layout(**extra)
-    if message:
-        layout["annotations"] = [
-            {
-                "text": message,
-                "showarrow": False,
-                "xref": "paper",
-                "yref": "paper",
-                "x": 0.5,
-                "y": 0.5,
-                "font": {"size": 16, "color": "#ff4d4f"},
-            }
-        ]
-        layout["xaxis"]["visible"] = layout["yaxis"]["visible"] = False
-    return {"data": data, "layout": layout}
-
-
 def trend_figure(view: AirView | Failed, lang: str) -> dict[str, Any]:
     """24 h hourly AQI: each station faint, the scope (station mean) bold, on HJ 633 colour bands."""
     if isinstance(view, Failed):
@@ -376,7 +340,7 @@ def trend_figure(view: AirView | Failed, lang: str) -> dict[str, Any]:
         }
         for s in view.stations
     ]
-    colours = [air.aqi_level(v).colour if v is not None else _MUTED for v in view.trend]
+    colours = [air.aqi_level(v).colour if v is not None else charts.MUTED for v in view.trend]
     data.append(
         {
             "type": "scatter",
@@ -404,7 +368,7 @@ def daily_figure(view: AirView | Failed, lang: str) -> dict[str, Any]:
     if isinstance(view, Failed):
         return _figure([], t("health.failing", lang))
     x = [d.isoformat() for d in view.days]
-    colours = [air.aqi_level(v).colour if v is not None else _MUTED for v in view.daily]
+    colours = [air.aqi_level(v).colour if v is not None else charts.MUTED for v in view.daily]
     data = [
         {
             "type": "bar",
@@ -686,3 +650,11 @@ def _radiation_row(r: RadiationRow, lang: str) -> html.Li:
             html.Span(t(state, lang), className="env-rad-badge " + ("alert" if r.alert else "ok")),
         ],
     )
+
+
+def _layout(**extra: Any) -> dict[str, Any]:
+    return charts.layout(y={"rangemode": "tozero"}, **extra)
+
+
+def _figure(data: list[dict[str, Any]], message: str = "", **extra: Any) -> dict[str, Any]:
+    return charts.figure(data, _layout(**extra), message)

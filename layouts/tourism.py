@@ -24,7 +24,7 @@ from dashboard.scope import Scope
 from dashboard.settings import TileLayerSettings, TourismSettings
 from dashboard.timeutil import local
 from dashboard.tourism_view import AreaForecast, AreaRow, Nearby, TourismView
-from layouts import ids
+from layouts import charts, ids
 from layouts.map import choropleth_select, district_map, legend
 from layouts.overview import breadcrumb, domain_panel, scope_error
 
@@ -37,8 +37,6 @@ HOLIDAY = "holiday"
 CHOROPLETH = "visitors"
 #: Overlays that start switched on here.
 TOUR_LAYERS = frozenset({"towns", "scenic"})
-_CHART_CONFIG: Any = {"displayModeBar": False, "responsive": True}
-_MUTED, _GRID = "#8fa6c1", "rgba(143,166,193,0.12)"
 _LINE, _FORECAST, _WARN, _LIMIT = "#35c2ff", "#f5b041", "#e67e22", "#c0392b"
 
 
@@ -193,7 +191,7 @@ def _forecast_panel(lang: str) -> html.Section:
                 id=ids.TOUR_FORECAST,
                 className="tour-chart",
                 figure=forecast_figure(None, 1, lang, 0.8, 1.0),
-                config=_CHART_CONFIG,
+                config=charts.CONFIG,
                 responsive=True,
             ),
         ],
@@ -567,15 +565,11 @@ def _pct1(value: float | None) -> str:
 
 
 def _layout() -> dict[str, Any]:
-    axis = {"gridcolor": _GRID, "zeroline": False, "linecolor": _GRID, "tickfont": {"size": 11}, "fixedrange": True}
-    return {
-        "paper_bgcolor": "rgba(0,0,0,0)",
-        "plot_bgcolor": "rgba(0,0,0,0)",
-        "font": {"color": _MUTED, "size": 11, "family": "Noto Sans CJK SC, Microsoft YaHei, sans-serif"},
-        "margin": {"l": 44, "r": 8, "t": 6, "b": 24},
-        "showlegend": True,
-        "legend": {"orientation": "h", "x": 0, "y": 1.08, "font": {"size": 11}},
-        "hovermode": "x",
-        "xaxis": {**axis, "type": "date", "tickformat": "%H:%M"},
-        "yaxis": {**axis, "rangemode": "tozero"},
-    }
+    return charts.layout(
+        x={"tickformat": "%H:%M"},
+        y={"rangemode": "tozero"},
+        margin={"l": 44, "r": 8, "t": 6, "b": 24},
+        showlegend=True,
+        legend={"orientation": "h", "x": 0, "y": 1.08, "font": {"size": 11}},
+        hovermode="x",
+    )

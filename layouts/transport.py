@@ -36,7 +36,7 @@ from dashboard.transport_view import (
     TransportView,
     Trip,
 )
-from layouts import ids
+from layouts import charts, ids
 from layouts.kpi import tile_frame
 from layouts.map import choropleth_select, district_map, legend
 from layouts.overview import breadcrumb, scope_error
@@ -53,8 +53,6 @@ TRN_SHOWN = frozenset({"segments", "buses", "bus_lines", "parking", "accident_po
 PERIOD_LAYERS: tuple[str, ...] = ("accidents", "accident_points")
 DEFAULT_PERIOD = PERIODS[0]
 SEVERITY_COLOURS: tuple[str, ...] = ("#f1c40f", "#e67e22", "#e74c3c", "#b03cff")
-_CHART_CONFIG: Any = {"displayModeBar": False, "responsive": True}
-_MUTED, _GRID = "#8fa6c1", "rgba(143,166,193,0.12)"
 
 
 # ---- the page --------------------------------------------------------------------------------------
@@ -206,7 +204,7 @@ def _panel(title: str, body_id: str, cls: str, note: str = "", tools: Any = None
 
 
 def _graph(graph_id: str) -> dcc.Graph:
-    return dcc.Graph(id=graph_id, className="trn-chart", figure=_figure([]), config=_CHART_CONFIG, responsive=True)
+    return dcc.Graph(id=graph_id, className="trn-chart", figure=_figure([]), config=charts.CONFIG, responsive=True)
 
 
 def _choropleth(lang: str) -> html.Div:
@@ -498,7 +496,7 @@ def tpi_figure(panel: TpiPanel | Failed, lang: str) -> dict[str, Any]:
             "x": x,
             "y": list(panel.last_week),
             "name": t("trn.tpi.last_week", lang),
-            "line": {"width": 1.5, "color": _MUTED, "dash": "dash"},
+            "line": {"width": 1.5, "color": charts.MUTED, "dash": "dash"},
             "hovertemplate": f"{t('trn.tpi.last_week', lang)} %{{y}}<extra></extra>",
         },
         {
@@ -700,34 +698,8 @@ def parking_table(panel: ParkingPanel, lang: str) -> Any:
 
 
 def _layout(**extra: Any) -> dict[str, Any]:
-    """A transparent, dark, small chart (the panel gives the title)."""
-    axis = {"gridcolor": _GRID, "zeroline": False, "linecolor": _GRID, "tickfont": {"size": 11}, "fixedrange": True}
-    return {
-        "paper_bgcolor": "rgba(0,0,0,0)",
-        "plot_bgcolor": "rgba(0,0,0,0)",
-        "font": {"color": _MUTED, "size": 11, "family": "Noto Sans CJK SC, Microsoft YaHei, sans-serif"},
-        "margin": {"l": 34, "r": 8, "t": 6, "b": 24},
-        "showlegend": False,
-        "hovermode": "closest",
-        "xaxis": {**axis, "type": "date"},
-        "yaxis": {**axis},
-        **extra,
-    }
+    return charts.layout(**extra)
 
 
 def _figure(data: list[dict[str, Any]], message: str = "", **extra: Any) -> dict[str, Any]:
-    layout = _layout(**extra)
-    if message:
-        layout["annotations"] = [
-            {
-                "text": message,
-                "showarrow": False,
-                "xref": "paper",
-                "yref": "paper",
-                "x": 0.5,
-                "y": 0.5,
-                "font": {"size": 16, "color": "#ff4d4f"},
-            }
-        ]
-        layout["xaxis"]["visible"] = layout["yaxis"]["visible"] = False
-    return {"data": data, "layout": layout}
+    return charts.figure(data, _layout(**extra), message)

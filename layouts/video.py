@@ -34,7 +34,7 @@ from dashboard.video_view import (
     VideoView,
     human_duration,
 )
-from layouts import ids
+from layouts import charts, ids
 from layouts.map import choropleth_select, district_map, legend, ns
 from layouts.overview import breadcrumb, scope_error
 
@@ -48,8 +48,6 @@ CHOROPLETH = "working_rate"
 VID_LAYERS = frozenset({"towns", "cameras", "blindspots"})
 #: Colours of the scene's own map symbols (assets/map.js draws them; the legend repeats them).
 BLIND_COLOURS: Mapping[str, str] = {"cell": "#ff8c42", "place": "#ff4d4f", "site": "#35c2ff"}
-_CHART_CONFIG: Any = {"displayModeBar": False, "responsive": True}
-_GRID, _MUTED = "rgba(143,166,193,0.15)", "#8fa6c1"
 EMPTY_FC: dict[str, Any] = {"type": "FeatureCollection", "features": []}
 _RATE_KEYS: Mapping[str, str] = {
     "working_rate": "vid.working",
@@ -157,7 +155,7 @@ def _trend_panel(lang: str) -> html.Section:
             html.Div(
                 className="vid-body",
                 children=dcc.Graph(
-                    id=ids.VID_TREND, className="vid-chart", figure=_figure([]), config=_CHART_CONFIG, responsive=True
+                    id=ids.VID_TREND, className="vid-chart", figure=_figure([]), config=charts.CONFIG, responsive=True
                 ),
             ),
         ],
@@ -521,41 +519,6 @@ def _point(lonlat: tuple[float, float], **props: Any) -> dict[str, Any]:
 # ---- the daily trend --------------------------------------------------------------------------------
 
 
-def _layout(**extra: Any) -> dict[str, Any]:
-    """A transparent, dark, small chart (the panel gives the title)."""
-    axis = {"gridcolor": _GRID, "zeroline": False, "linecolor": _GRID, "tickfont": {"size": 11}, "fixedrange": True}
-    return {
-        "paper_bgcolor": "rgba(0,0,0,0)",
-        "plot_bgcolor": "rgba(0,0,0,0)",
-        "font": {"color": _MUTED, "size": 11, "family": "Noto Sans CJK SC, Microsoft YaHei, sans-serif"},
-        "margin": {"l": 40, "r": 8, "t": 22, "b": 24},
-        "showlegend": True,
-        "legend": {"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom", "font": {"size": 11}},
-        "hovermode": "x unified",
-        "xaxis": {**axis, "type": "date", "tickformat": "%m-%d"},
-        "yaxis": {**axis, "ticksuffix": "%"},
-        **extra,
-    }
-
-
-def _figure(data: list[dict[str, Any]], message: str = "", **extra: Any) -> dict[str, Any]:
-    layout = _layout(**extra)
-    if message:
-        layout["annotations"] = [
-            {
-                "text": message,
-                "showarrow": False,
-                "xref": "paper",
-                "yref": "paper",
-                "x": 0.5,
-                "y": 0.5,
-                "font": {"size": 16, "color": "#ff4d4f"},
-            }
-        ]
-        layout["xaxis"]["visible"] = layout["yaxis"]["visible"] = False
-    return {"data": data, "layout": layout}
-
-
 #: (rate, i18n key, colour) of the trend's lines; targets from RATE_TARGETS.
 _TREND_LINES: tuple[tuple[str, str, str], ...] = (
     ("working_rate", "vid.working", "#35c2ff"),
@@ -602,3 +565,19 @@ def trend_figure(panel: TrendPanel | Failed, lang: str) -> dict[str, Any]:
         )
     low = max(0.0, min(values) - 1.0)
     return _figure(data, shapes=shapes, yaxis={**_layout()["yaxis"], "range": [low, 100.5]})
+
+
+def _layout(**extra: Any) -> dict[str, Any]:
+    return charts.layout(
+        x={"tickformat": "%m-%d"},
+        y={"ticksuffix": "%"},
+        margin={"l": 40, "r": 8, "t": 22, "b": 24},
+        showlegend=True,
+        legend={"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom", "font": {"size": 11}},
+        hovermode="x unified",
+        **extra,
+    )
+
+
+def _figure(data: list[dict[str, Any]], message: str = "", **extra: Any) -> dict[str, Any]:
+    return charts.figure(data, _layout(**extra), message)
