@@ -126,8 +126,9 @@ class Sources:
                 continue
             try:
                 known = source.versions()
-            except Exception:  # a version probe must never break a page
-                log.warning("source %s: versions unavailable", name, exc_info=True)
+            except Exception as exc:  # a version probe must never break a page
+                # Quietly: the feeds' reads and the health strip report the failure; this runs every second.
+                log.debug("source %s: versions unavailable: %s", name, exc)
                 continue
             versions.update({feed: v for feed, v in known.items() if self._routes.get(feed) == name})
         return versions
