@@ -39,8 +39,9 @@ class Rule:
     ``kind``: ``threshold`` compares the metric, ``rate`` its change per hour, ``stale`` the age of the newest
     sample in seconds. The condition is on while ``metric op value``; with hysteresis it goes off only once the
     metric is back past ``clear_at`` (default ``value``: no hysteresis). It counts (raises an event) once it has
-    held for ``for_minutes``. ``evaluator`` names who computes the condition: ``engine`` (this module, from
-    ``metric``) or a scene's own rule that writes the events itself (the AQI episode, scenic crowding).
+    held for ``for_minutes`` (each sample standing for ``period_minutes``). ``evaluator`` names who computes the
+    condition: ``engine`` (this module, from ``metric``) or a scene's own rule that writes the events itself (the
+    AQI episode, scenic crowding).
     """
 
     id: str
@@ -57,6 +58,8 @@ class Rule:
     value: float = 0.0
     clear_at: float | None = None
     for_minutes: float = 0.0
+    #: How long each sample stands for (an hourly average: 60), so two breaching hourly values hold 2 h.
+    period_minutes: float = 0.0
     auto_resolve: bool = True
     enabled: bool = True
     unit: str = ""
@@ -192,7 +195,7 @@ def _condition(
         breaching[-1].value if breaching else math.nan,
         worst,
         tuple(seen[-24:]),
-        counted=last_breach - since >= rule.for_,
+        counted=last_breach - since + timedelta(minutes=rule.period_minutes) >= rule.for_,
     )
 
 

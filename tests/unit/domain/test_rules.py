@@ -41,6 +41,12 @@ def test_a_breach_counts_only_once_it_has_lasted_the_duration() -> None:
     assert (cond.since, cond.value, cond.worst) == (T0 + H, 180, 180)
 
 
+def test_hourly_values_stand_for_their_hour() -> None:
+    r = rule(period_minutes=60.0)  # AQI > 150 for 2 h: two consecutive hourly values
+    assert not evaluate(r, hourly(100, 160), T0 + 2 * H).active  # type: ignore[union-attr]
+    assert evaluate(r, hourly(100, 160, 170), T0 + 3 * H).active  # type: ignore[union-attr]
+
+
 def test_strictly_above_means_equal_is_no_breach() -> None:
     assert evaluate(rule(for_minutes=0), hourly(150, 150), T0 + 2 * H) is None
     assert evaluate(rule(for_minutes=0, op=">="), hourly(150), T0 + H).active  # type: ignore[union-attr]
