@@ -209,6 +209,7 @@ class OpenEvent:
     event_id: str
     rule_id: str
     subject: str
+    #: The worst value the event has recorded: a new worst is an update, a mere wobble is not.
     value: float | None = None
 
 
@@ -240,7 +241,7 @@ def plan(
         if cond is not None and cond.active:
             if current is None:
                 changes.append(Change("open", event_id(rule, subject.id, cond.since), rule, subject, cond))
-            elif current.value is None or not _same(current.value, cond.value):
+            elif current.value is None or not _same(current.value, cond.worst):
                 changes.append(Change("update", current.event_id, rule, subject, cond))
         elif current is not None and rule.auto_resolve:
             changes.append(Change("resolve", current.event_id, rule, subject, cond))

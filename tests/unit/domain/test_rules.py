@@ -109,7 +109,7 @@ def test_one_open_event_per_rule_and_subject_updated_while_it_lasts() -> None:
     assert [(c.action, c.event_id) for c in first] == [("open", event_id(r, "s1", T0))]
     opened = OpenEvent(first[0].event_id, r.id, "s1", 170.0)
     again = plan(r, [hourly(160, 170, 180)], [opened], now)
-    assert [(c.action, c.event_id, c.condition.value) for c in again] == [("update", opened.event_id, 180)]  # type: ignore[union-attr]
+    assert [(c.action, c.event_id, c.condition.worst) for c in again] == [("update", opened.event_id, 180)]  # type: ignore[union-attr]
     unchanged = OpenEvent(first[0].event_id, r.id, "s1", 180.0)
     assert plan(r, [hourly(160, 170, 180)], [unchanged], now) == ()
     other_rule = OpenEvent("x", "other", "s1", 1.0)
