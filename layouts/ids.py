@@ -71,3 +71,30 @@ TOUR_DAY = "tour-day"
 TOUR_SPOT = "tour-spot"
 TOUR_FORECAST = "tour-forecast"
 TOUR_FORECAST_NOTE = "tour-forecast-note"
+
+# ---- events (事件应对处置): filters, list, statistics, the event page's body and actions ----
+EVT_DOMAIN = "evt-domain"
+EVT_SEVERITY = "evt-severity"
+EVT_STATE = "evt-state"
+EVT_TOWN = "evt-town"
+EVT_SINCE = "evt-since"
+EVT_LIST = "evt-list"
+EVT_STATS = "evt-stats"
+EVT_BODY = "evt-body"
+EVT_HISTORY = "evt-history"
+EVT_MESSAGE = "evt-message"
+EVT_VERSION = "evt-version"
+EVT_WHO = "evt-who"
+EVT_DEPARTMENT = "evt-department"
+EVT_PERSON = "evt-person"
+EVT_NOTE = "evt-note"
+
+
+def evt_action(action: object) -> dict[str, object]:
+    """An action button of the event page (acknowledge, dispatch, …)."""
+    return {"type": "evt-action", "action": action}
+
+
+def evt_check(item: object) -> dict[str, object]:
+    """A checklist step's toggle on the event page."""
+    return {"type": "evt-check", "item": item}
