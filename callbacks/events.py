@@ -94,46 +94,64 @@ def register(app: Dash, services: Services) -> None:
         return evt_layout.event_table(shown, records, departments, lang), evt_layout.stats_body(stats, lang)
 
     @app.callback(
-        Output(ids.EVT_MESSAGE, "children"),
-        Output(ids.EVT_VERSION, "data"),
-        Output(ids.EVT_NOTE, "value"),
+        Output(ids.evt_part(ALL), "children"),
+        Output(ids.evt_field(ALL), "value"),
         Input(ids.evt_action(ALL), "n_clicks"),
         Input(ids.evt_check(ALL), "n_clicks"),
-        State(ids.EVT_WHO, "value"),
-        State(ids.EVT_DEPARTMENT, "value"),
-        State(ids.EVT_PERSON, "value"),
-        State(ids.EVT_NOTE, "value"),
+        State(ids.evt_field(ALL), "value"),
+        State(ids.evt_field(ALL), "id"),
+        State(ids.evt_part(ALL), "id"),
         State(ids.URL, "search"),
-        State(ids.EVT_VERSION, "data"),
         prevent_initial_call=True,
     )
-    def act(_a: Any, _c: Any, who: Any, dept: Any, person: Any, note: Any, search: Any, version: Any) -> Any:
+    def act(_a: Any, _c: Any, values: list[Any], field_ids: list[dict], part_ids: list[dict], search: Any) -> Any:
+        fields = {f["name"]: v for f, v in zip(field_ids, values, strict=True)}
         trigger = ctx.triggered_id
         clicked = ctx.triggered[0]["value"] if ctx.triggered else None
         event_id = event_of(search)
         if not trigger or not clicked or not event_id:
-            return dash.no_update, dash.no_update, dash.no_update
+            return [dash.no_update] * len(part_ids), [dash.no_update] * len(field_ids)
         lang = request_lang(services.settings.language)
-        message, ok = perform(book, event_id, dict(trigger), who, dept, person, note, services.now())
-        text = t("evt.ok", lang) if ok else message
-        return html.Span(text, className="ok" if ok else "error"), (version or 0) + 1, "" if ok else dash.no_update
+        message, ok = perform(
+            book,
+            event_id,
+            dict(trigger),
+            fields.get("who"),
+            fields.get("department"),
+            fields.get("person"),
+            fields.get("note"),
+            services.now(),
+        )
+        shown = html.Span(t("evt.ok", lang) if ok else message, className="ok" if ok else "error")
+        parts = {"message": shown, "body": render_body(book, event_id, lang)}
+        cleared = {"note": ""} if ok else {}
+        return (
+            [parts.get(p["name"], dash.no_update) for p in part_ids],
+            [cleared.get(f["name"], dash.no_update) for f in field_ids],
+        )
 
     @app.callback(
-        Output(ids.EVT_BODY, "children"),
+        Output(ids.evt_part(ALL), "children", allow_duplicate=True),
         Input(ids.REFRESH, "n_intervals"),
-        Input(ids.EVT_VERSION, "data"),
+        State(ids.evt_part(ALL), "id"),
         State(ids.URL, "search"),
+        prevent_initial_call="initial_duplicate",
     )
-    def fill_event(_n: Any, _v: Any, search: Any) -> Any:
+    def fill_event(_n: Any, part_ids: list[dict], search: Any) -> Any:
         event_id = event_of(search)
-        if not event_id:
-            return dash.no_update
-        lang = request_lang(services.settings.language)
-        try:
-            row = book.row(event_id)
-        except KeyError:
-            return html.P(t("evt.notfound", lang))
-        return evt_layout.body(book.record(event_id), row["state"], book.catalogue.get(row["rule_id"]), lang)
+        if not event_id or not part_ids:
+            return [dash.no_update] * len(part_ids)
+        body = render_body(book, event_id, request_lang(services.settings.language))
+        return [body if p["name"] == "body" else dash.no_update for p in part_ids]
+
+
+def render_body(book: EventBook, event_id: str, lang: str) -> Any:
+    """The live part of the event page (state, procedure, history), or "not found"."""
+    try:
+        row = book.row(event_id)
+    except KeyError:
+        return html.P(t("evt.notfound", lang))
+    return evt_layout.body(book.record(event_id), row["state"], book.catalogue.get(row["rule_id"]), lang)
 
 
 def perform(

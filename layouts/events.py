@@ -20,7 +20,7 @@ from dashboard.i18n import t
 from dashboard.settings import TileLayerSettings
 from dashboard.timeutil import fmt
 from layouts import ids
-from layouts.map import district_map
+from layouts.map import choropleth_select, district_map
 
 PATH = "/events"
 DOMAINS = ("environment", "tourism", "video", "transport", "system")
@@ -196,19 +196,17 @@ def event_page(
     bounds: list[list[float]],
     tiles: TileLayerSettings | None,
     departments: Sequence[str],
+    choropleth: str = "working_rate",
 ) -> html.Section:
     """One event: header, map with its location, triggering data, the actions and the live body (state, procedure,
     history) that the callback fills."""
     the_map = district_map(lang, urls, bounds, tiles, shown=EVENT_LAYERS)
     if row.get("lon") is not None and row.get("lat") is not None:
-        the_map.children.append(
-            dl.CircleMarker(center=[row["lat"], row["lon"]], radius=14, className="evt-marker", id="evt-marker")
-        )
+        the_map.children.append(dl.CircleMarker(center=[row["lat"], row["lon"]], radius=14, className="evt-marker"))
     return html.Section(
         className="events event-page",
         **ids.data_attrs(event=str(row["event_id"])),
         children=[
-            dcc.Store(id=ids.EVT_VERSION, data=0),
             dcc.Link(t("evt.back", lang), href=PATH, className="crumb"),
             html.H2([severity_badge(int(row["severity"]), lang), " ", row["title"]], className="scene-title evt-title"),
             html.Div(
@@ -218,6 +216,8 @@ def event_page(
                         className="evt-main",
                         children=[
                             html.Div([the_map], className="map-wrap evt-map"),
+                            # Every map scene has the 镇街 colouring select: the shared layer refresh reads it.
+                            html.Div(choropleth_select(lang, choropleth), className="map-controls"),
                             html.Section(
                                 [html.H3(t("evt.trigger", lang), className="panel-title"), trigger(raised, rule, lang)],
                                 className="panel evt-trigger",
@@ -234,7 +234,7 @@ def event_page(
                                 ],
                                 className="panel",
                             ),
-                            html.Div(id=ids.EVT_BODY),
+                            html.Div(id=ids.evt_part("body"), className="evt-body"),
                         ],
                     ),
                 ],
@@ -277,19 +277,24 @@ def actions(lang: str, rule: Rule | None, departments: Sequence[str]) -> html.Di
     return html.Div(
         className="evt-actions",
         children=[
-            html.Label(t("evt.who", lang), htmlFor=ids.EVT_WHO),
-            dcc.Input(id=ids.EVT_WHO, value="operator", type="text", maxLength=80, className="evt-input"),
-            html.Label(t("evt.department", lang), htmlFor=ids.EVT_DEPARTMENT),
+            html.Label(t("evt.who", lang)),
+            dcc.Input(
+                id=ids.evt_field("who"), value="operator", type="text", maxLength=80, className="evt-input evt-who"
+            ),
+            html.Label(t("evt.department", lang)),
             dcc.Dropdown(
-                id=ids.EVT_DEPARTMENT,
+                id=ids.evt_field("department"),
+                className="evt-department",
                 options=[
                     {"label": d, "value": d} for d in dict.fromkeys([*([default] if default else []), *departments])
                 ],
                 value=default,
                 clearable=False,
             ),
-            html.Label(t("evt.person", lang), htmlFor=ids.EVT_PERSON),
-            dcc.Input(id=ids.EVT_PERSON, value="", type="text", maxLength=80, className="evt-input"),
+            html.Label(t("evt.person", lang)),
+            dcc.Input(
+                id=ids.evt_field("person"), value="", type="text", maxLength=80, className="evt-input evt-person"
+            ),
             html.Div(
                 [
                     html.Button(
@@ -299,12 +304,12 @@ def actions(lang: str, rule: Rule | None, departments: Sequence[str]) -> html.Di
                 ],
                 className="evt-buttons",
             ),
-            html.Label(t("evt.note", lang), htmlFor=ids.EVT_NOTE),
-            dcc.Textarea(id=ids.EVT_NOTE, value="", className="evt-input evt-note"),
+            html.Label(t("evt.note", lang)),
+            dcc.Textarea(id=ids.evt_field("note"), value="", className="evt-input evt-note"),
             html.Button(
                 t("evt.act.note", lang), id=ids.evt_action("note"), className="evt-button act-note", n_clicks=0
             ),
-            html.Div(id=ids.EVT_MESSAGE, className="evt-message", role="status"),
+            html.Div(id=ids.evt_part("message"), className="evt-message", role="status"),
         ],
     )
 

@@ -80,14 +80,20 @@ EVT_TOWN = "evt-town"
 EVT_SINCE = "evt-since"
 EVT_LIST = "evt-list"
 EVT_STATS = "evt-stats"
-EVT_BODY = "evt-body"
 EVT_HISTORY = "evt-history"
-EVT_MESSAGE = "evt-message"
-EVT_VERSION = "evt-version"
-EVT_WHO = "evt-who"
-EVT_DEPARTMENT = "evt-department"
-EVT_PERSON = "evt-person"
-EVT_NOTE = "evt-note"
+#: The event page's parts are pattern-matched ids: on the other pages their callbacks then see empty lists
+#: instead of missing ids (a callback with ALL inputs runs everywhere, and a missing plain State is an error).
+EVT_FIELDS = ("who", "department", "person", "note")
+
+
+def evt_field(name: object) -> dict[str, object]:
+    """A field of the event page's action form (who, department, person, note)."""
+    return {"type": "evt-field", "name": name}
+
+
+def evt_part(name: object) -> dict[str, object]:
+    """A live part of the event page: ``message``, ``version`` (a counter bumped by each action), ``body``."""
+    return {"type": "evt-part", "name": name}
 
 
 def evt_action(action: object) -> dict[str, object]:
