@@ -244,3 +244,21 @@ def test_a_scene_rule_does_not_reopen_what_an_operator_resolved() -> None:
     written = pd.DataFrame({"event_id": ["a", "b"], "state": ["new", "resolved"]})
     stored = pd.DataFrame({"event_id": ["a", "b"], "state": ["resolved", "dispatched"]})
     assert keep_operator_states(written, stored)["state"].tolist() == ["resolved", "resolved"]
+
+
+@pytest.mark.integration
+def test_the_book_on_postgresql(pg_database: str) -> None:
+    store = SqlSource("store", SqlOptions(url=pg_database))
+    book = EventBook(store)
+    eid = raised(book, "aqi_over_150-pg-01-202611291000")
+    book.act(eid, "acknowledge", "值班员", T0 + M)
+    book.act(eid, "dispatch", "值班员", T0 + 2 * M, department="生态环境分局")
+    book.act(eid, "start", "李四", T0 + 3 * M)
+    with pytest.raises(InvalidTransition, match="cannot close"):
+        book.act(eid, "close", "李四", T0 + 4 * M)
+    rec = book.act(eid, "resolve", "局长", T0 + 5 * M)
+    assert rec.state == "resolved" and rec.time_to("resolved") == 5 * M
+    assert [e.action for e in book.record(eid).entries] == ["raise", "acknowledge", "dispatch", "start", "resolve"]
+    row = store.read("events").frame.set_index("event_id").loc[eid]
+    assert row["state"] == "resolved"
+    store.engine.dispose()
