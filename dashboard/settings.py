@@ -157,7 +157,7 @@ class EventsSettings(Section):
     )
     disabled: list[str] = Field(default_factory=list, description="rule ids switched off")
     escalate_after_min: float = Field(
-        15.0, gt=0, le=1440, description="a new event nobody acknowledged within this is escalated (severity + 1)"
+        15.0, gt=0, le=1440, description="a new event nobody acknowledged within this is escalated (logged and marked)"
     )
     departments: list[str] = Field(
         default_factory=lambda: [
