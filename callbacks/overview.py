@@ -7,8 +7,9 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import dash
-from dash import ALL, Dash, Input, Output, State, ctx, html
+from dash import ALL, Dash, Input, Output, State, ctx, dcc, html
 
+from dashboard.domain.lifecycle import OPEN_STATES
 from dashboard.i18n import request_lang, t
 from dashboard.live import Failed
 from dashboard.scope import ASSET_FEEDS, DISTRICT, Scope, ScopeError, ScopeNotFound
@@ -16,6 +17,7 @@ from dashboard.services import Services
 from dashboard.timeutil import fmt
 from dashboard.views import layer_urls, resolve
 from layouts import ids
+from layouts.events import event_href
 from layouts.kpi import tile_body
 
 #: Clicking a feature of these layers drills to that asset.
@@ -110,10 +112,16 @@ def ticker_items(services: Services, scope: Scope, lang: str) -> list[Any]:
     events = rows.frame
     if scope.town_code:
         events = events.loc[events["town_code"] == scope.town_code]
-    events = events.sort_values("ts", ascending=False).head(12)
+    # Open events first (most severe, newest), then the latest handled ones; each links to its event page.
+    events = events.assign(_open=events["state"].isin(OPEN_STATES))
+    events = events.sort_values(["_open", "severity", "ts"], ascending=False).head(12)
     if events.empty:
         return [html.Span(t("ticker.none", lang), className="ticker-item none")]
     return [
-        html.Span([html.B(fmt(e.ts), className="ticker-time"), e.title], className=f"ticker-item sev-{e.severity}")
+        dcc.Link(
+            [html.B(fmt(e.ts), className="ticker-time"), e.title],
+            href=event_href(e.event_id),
+            className=f"ticker-item sev-{e.severity} state-{e.state}",
+        )
         for e in events.itertuples(index=False)
     ]

@@ -17,6 +17,7 @@ from dash import Dash, html
 
 from callbacks import data as data_callbacks
 from callbacks import environment as environment_callbacks
+from callbacks import events as events_callbacks
 from callbacks import overview as overview_callbacks
 from callbacks import shell as shell_callbacks
 from callbacks import tourism as tourism_callbacks
@@ -79,6 +80,7 @@ def create_app(
     video_callbacks.register(app, services)
     tourism_callbacks.register(app, services)
     transport_callbacks.register(app, services)
+    events_callbacks.register(app, services)
     routes.register(app.server, services)
     return app
 
@@ -116,6 +118,8 @@ def _scene_layout(scene: Scene, services: Services, scope: str | None = None, **
         return tourism_page(services, lang, scope, _query.get("mode"))
     if scene.id == "transport":
         return transport_page(services, lang, scope)
+    if scene.id == "events":
+        return events_callbacks.page(services, lang, _query.get("event"))
     return under_construction(scene.id, lang)
 
 

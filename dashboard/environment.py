@@ -509,12 +509,13 @@ def episode_events(episodes: tuple[Episode, ...], stations: pd.DataFrame) -> pd.
 
 def keep_operator_states(events: pd.DataFrame, stored: pd.DataFrame) -> pd.DataFrame:
     """Don't undo what an operator did: a closed event stays closed, an acknowledged/dispatched one keeps its
-    state while the episode goes on (it becomes "resolved" when the episode ends)."""
+    state while the episode goes on (it becomes "resolved" when the episode ends), and one an operator resolved
+    while the episode went on stays resolved (the same episode does not come back as "new")."""
     if events.empty or stored.empty:
         return events
     before = stored.set_index("event_id")["state"]
     old = events["event_id"].map(before)
-    keep = old.eq("closed") | (old.isin(OPERATOR_STATES) & events["state"].eq("new"))
+    keep = old.eq("closed") | (old.isin(OPERATOR_STATES | {"resolved"}) & events["state"].eq("new"))
     return events.assign(state=events["state"].where(~keep, old))
 
 

@@ -25,4 +25,5 @@ SCENES: tuple[Scene, ...] = (
     Scene("tourism", "/tourism", 4, built=True),
     Scene("rating", "/rating", 5),
     Scene("data", "/data", 6, built=True),
+    Scene("events", "/events", 7, built=True),
 )

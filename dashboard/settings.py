@@ -177,6 +177,31 @@ class VideoSettings(Section):
     )
 
 
+class EventsSettings(Section):
+    """Events and dispatch (事件应对处置): the rule catalogue, escalation and who may be dispatched to."""
+
+    rules_file: Path | None = Field(
+        None,
+        description="a TOML file of [[rule]] entries that add to or replace (by id) the shipped dashboard/rules.toml",
+    )
+    disabled: list[str] = Field(default_factory=list, description="rule ids switched off")
+    escalate_after_min: float = Field(
+        15.0, gt=0, le=1440, description="a new event nobody acknowledged within this is escalated (logged and marked)"
+    )
+    departments: list[str] = Field(
+        default_factory=lambda: [
+            "生态环境分局",
+            "水务局",
+            "公安分局",
+            "交警大队",
+            "文化和旅游局",
+            "大数据中心",
+            "应急管理局",
+        ],
+        description="departments an event can be dispatched to (free text is accepted too)",
+    )
+
+
 class SourceSettings(Section):
     """One datasource: its kind plus the kind's own options (checked by the kind)."""
 
@@ -215,6 +240,7 @@ class Settings(BaseSettings):
     mqtt: MqttSettings = MqttSettings()
     tourism: TourismSettings = TourismSettings()
     video: VideoSettings = VideoSettings()
+    events: EventsSettings = EventsSettings()
     secret_key: SecretStr | None = Field(None, description="session signing key (environment only)")
 
     @classmethod

@@ -246,6 +246,12 @@ def tourism_rules(store: WritableSource, settings: Settings) -> Callable[[dateti
 
 
 def rules(store: WritableSource, settings: Settings) -> Callable[[datetime], int]:
-    """Every rule the live loop runs after a tick (AQI episodes, scenic crowding); returns the events written."""
-    each = (environment_rules(store, settings), tourism_rules(store, settings))
+    """Every rule the live loop runs after a tick; returns the events written.
+
+    The scenes' own rules (AQI episodes, scenic crowding) first, then the rules engine of ``dashboard/rules.toml``
+    (:func:`dashboard.events.engine_rules`), which also logs the scenes' events and escalates unacknowledged ones.
+    """
+    from dashboard.events import engine_rules
+
+    each = (environment_rules(store, settings), tourism_rules(store, settings), engine_rules(store, settings))
     return lambda now: sum(rule(now) for rule in each)

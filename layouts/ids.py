@@ -93,3 +93,37 @@ TRN_PARKING = "trn-parking"
 def trn_layer(name: object) -> dict[str, object]:
     """A transport map layer whose URL the scene sets (the accident period), not the shared refresh."""
     return {"type": "trn-layer", "name": name}
+
+
+# ---- events (事件应对处置): filters, list, statistics, the event page's body and actions ----
+EVT_DOMAIN = "evt-domain"
+EVT_SEVERITY = "evt-severity"
+EVT_STATE = "evt-state"
+EVT_TOWN = "evt-town"
+EVT_SINCE = "evt-since"
+EVT_LIST = "evt-list"
+EVT_STATS = "evt-stats"
+EVT_HISTORY = "evt-history"
+#: The event page's parts are pattern-matched ids: on the other pages their callbacks then see empty lists
+#: instead of missing ids (a callback with ALL inputs runs everywhere, and a missing plain State is an error).
+EVT_FIELDS = ("who", "department", "person", "note")
+
+
+def evt_field(name: object) -> dict[str, object]:
+    """A field of the event page's action form (who, department, person, note)."""
+    return {"type": "evt-field", "name": name}
+
+
+def evt_part(name: object) -> dict[str, object]:
+    """A live part of the event page: ``message``, ``version`` (a counter bumped by each action), ``body``."""
+    return {"type": "evt-part", "name": name}
+
+
+def evt_action(action: object) -> dict[str, object]:
+    """An action button of the event page (acknowledge, dispatch, …)."""
+    return {"type": "evt-action", "action": action}
+
+
+def evt_check(item: object) -> dict[str, object]:
+    """A checklist step's toggle on the event page."""
+    return {"type": "evt-check", "item": item}

@@ -1,5 +1,5 @@
 """总览: the district at a glance. Map in the centre, a KPI strip per domain on
-either side, breadcrumb and exports above the map, the event ticker below."""
+either side, breadcrumb and exports above the map (the event ticker is the shell's, on every scene)."""
 
 from __future__ import annotations
 
@@ -82,13 +82,6 @@ def overview(
                             district_map(lang, urls, bounds, tiles),
                             legend(legend_items),
                             html.Div(t("map.approximate", lang), className="map-credit"),
-                        ],
-                    ),
-                    html.Div(
-                        className="ticker",
-                        children=[
-                            html.Span(t("ticker.title", lang), className="ticker-title"),
-                            html.Div(id=ids.TICKER, className="ticker-items"),
                         ],
                     ),
                 ],

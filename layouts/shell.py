@@ -26,6 +26,13 @@ def shell(lang: str, scenes: Sequence[Scene], refresh_ms: int, path: str = "/") 
             dcc.Interval(id=ids.REFRESH, interval=refresh_ms),
             header(lang, scenes, path),
             html.Div(id=ids.HEALTH_STRIP, className="health-strip", role="status"),
+            html.Div(
+                className="ticker shell-ticker",
+                children=[
+                    dcc.Link(t("ticker.title", lang), href="/events", className="ticker-title"),
+                    html.Div(id=ids.TICKER, className="ticker-items"),
+                ],
+            ),
             html.Main(dash.page_container, className="scene"),
         ],
     )

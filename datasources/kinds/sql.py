@@ -7,7 +7,8 @@ upserted on the feed's key, so re-delivering a reading is idempotent.
 
 Besides the feed tables the store keeps ``feed_status``: per feed, when it was
 last written and the latest contract report, which the health strip and
-``/healthz`` show.
+``/healthz`` show; and ``event_log``, the append-only audit log of the events
+(see :mod:`dashboard.events`).
 """
 
 from __future__ import annotations
@@ -141,6 +142,19 @@ def build_metadata() -> MetaData:
         SaColumn("feed", String(64)),
         SaColumn("reason", Text, nullable=False),
         SaColumn("payload", Text, nullable=False),
+    )
+    # The events' audit log (issue #11): one row per change, appended, never updated or deleted.
+    Table(
+        "event_log",
+        meta,
+        SaColumn("seq", Integer, primary_key=True, autoincrement=True),
+        SaColumn("event_id", String(64), nullable=False, index=True),
+        SaColumn("at", UtcDateTime, nullable=False),
+        SaColumn("who", String(80), nullable=False),
+        SaColumn("action", String(32), nullable=False),
+        SaColumn("state_from", String(16)),
+        SaColumn("state_to", String(16)),
+        SaColumn("detail", Text),
     )
     return meta
 

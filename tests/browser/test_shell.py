@@ -47,7 +47,7 @@ def test_shell001_header_clock_nav_and_health_from_the_live_store(dash_duo, live
     clock = dash_duo.find_element("#clock").text
     assert re.fullmatch(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}", clock), clock
     links = [a.text for a in dash_duo.find_elements(".scene-nav a")]
-    assert links == ["总览", "交通", "治安视频", "生态环境", "文旅客流", "星级评估", "数据接入"]
+    assert links == ["总览", "交通", "治安视频", "生态环境", "文旅客流", "星级评估", "数据接入", "事件处置"]
     state = chips(dash_duo)
     assert set(state) == {"transport", "video", "environment", "tourism", "rating", "events", "geo"}
     for domain in ("transport", "video", "environment", "tourism", "geo"):

@@ -1,0 +1,345 @@
+"""Events and dispatch (事件应对处置): the event book over the store, and the rules run in the live loop.
+
+An event is a row of the ``events`` feed (what the ticker, the map and other systems read: its current state) plus
+its entries in ``event_log``, the append-only audit log (who did what, when, from which state to which, with the
+data that triggered it). :class:`EventBook` is the only writer of both: every change appends an entry first, then
+rewrites the feed row's state; nothing is deleted, so an event's history is its log.
+
+:func:`engine_rules` is what the live loop runs: the rule engine (:mod:`dashboard.domain.rules`) over the store's
+recent rows, then :meth:`EventBook.sync` (events the scenes' own rules wrote get their log entries) and
+:meth:`EventBook.escalate` (new events nobody acknowledged in time).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import insert, select
+
+from dashboard.domain import lifecycle
+from dashboard.domain.lifecycle import Entry, InvalidTransition, Record
+from dashboard.domain.rules import Change, OpenEvent, Rule, plan
+from dashboard.event_rules import METRICS, Catalogue, load_catalogue
+from dashboard.settings import Settings
+from datasources.base import WritableSource
+from datasources.kinds.sql import METADATA
+
+log = logging.getLogger(__name__)
+#: How far back the book looks for events to keep in step (the ``events`` feed's live window).
+WINDOW = timedelta(days=7)
+COLUMNS = ("event_id", "ts", "domain", "rule_id", "severity", "lon", "lat", "town_code", "state", "title")
+SYSTEM = "rules"
+
+__all__ = ["EventBook", "InvalidTransition", "engine_rules"]
+
+
+class EventBook:
+    """Events in the store: raise, act on, replay. Needs the ``sql`` store (it keeps the audit log)."""
+
+    def __init__(self, store: WritableSource, catalogue: Catalogue | None = None) -> None:
+        if not hasattr(store, "engine"):
+            raise TypeError(f"the event book needs the sql store, not {type(store).__name__}")
+        self.store = store
+        self.engine = store.engine
+        self.catalogue = catalogue or load_catalogue()
+        self.table = METADATA.tables["event_log"]
+
+    def _connect(self) -> Any:
+        """A connection to the store, its schema (and so the log table) migrated first."""
+        return self.store._connect()  # type: ignore[attr-defined]
+
+    # ---- reads -------------------------------------------------------------------------------
+
+    def events(self, now: datetime, since: datetime | None = None) -> pd.DataFrame:
+        return self.store.read("events", start=since or now - WINDOW, end=None).frame
+
+    def row(self, event_id: str) -> dict[str, Any]:
+        """The event's feed row; KeyError names an unknown id."""
+        table = METADATA.tables["events"]
+        with self._connect() as conn:
+            found = conn.execute(select(table).where(table.c.event_id == event_id)).mappings().first()
+        if found is None:
+            raise KeyError(f"no event {event_id!r}")
+        return dict(found)
+
+    def entries(self, event_ids: Iterable[str] | None = None) -> list[Entry]:
+        """Log entries (oldest first), of some events or of all."""
+        query = select(self.table).order_by(self.table.c.seq)
+        if event_ids is not None:
+            query = query.where(self.table.c.event_id.in_(list(event_ids)))
+        with self._connect() as conn:
+            rows = conn.execute(query).mappings().all()
+        return [
+            Entry(
+                r["event_id"],
+                r["at"],
+                r["who"],
+                r["action"],
+                r["state_from"],
+                r["state_to"],
+                json.loads(r["detail"] or "{}"),
+            )
+            for r in rows
+        ]
+
+    def record(self, event_id: str) -> Record:
+        return lifecycle.replay(event_id, self.entries([event_id]))
+
+    def records(self, event_ids: Iterable[str]) -> dict[str, Record]:
+        by_event: dict[str, list[Entry]] = {}
+        for e in self.entries(list(event_ids)):
+            by_event.setdefault(e.event_id, []).append(e)
+        return {eid: lifecycle.replay(eid, by_event.get(eid, [])) for eid in event_ids}
+
+    # ---- changes -----------------------------------------------------------------------------
+
+    def act(self, event_id: str, action: str, who: str, now: datetime, **detail: Any) -> Record:
+        """Apply an operator's (or the rules') action; raises :class:`InvalidTransition` when not allowed."""
+        row = self.row(event_id)
+        rule = self.catalogue.get(row["rule_id"])
+        steps = len(rule.procedure) if rule else 0
+        if action == "check" and "item" in detail:
+            detail["item"] = _int(detail["item"])
+        to = lifecycle.check(event_id, row["state"], action, detail, steps)
+        who = (who or "").strip()[:80] or "operator"
+        if action == "escalate" and self.record(event_id).escalations:
+            raise InvalidTransition(f"event {event_id} is already escalated")
+        self._append(event_id, now, who, action, row["state"], to, detail)
+        if to != row["state"]:
+            self._write_row({**row, "state": to}, now, f"events:{action}")
+        return self.record(event_id)
+
+    def raise_event(self, row: Mapping[str, Any], now: datetime, who: str = SYSTEM, **detail: Any) -> None:
+        self._append(str(row["event_id"]), now, who, "raise", None, str(row["state"]), detail)
+        self._write_row(row, now, "rules:engine")
+
+    def _append(
+        self,
+        event_id: str,
+        at: datetime,
+        who: str,
+        action: str,
+        frm: str | None,
+        to: str | None,
+        detail: Mapping[str, Any],
+    ) -> None:
+        values = {
+            "event_id": event_id,
+            "at": at,
+            "who": who,
+            "action": action,
+            "state_from": frm,
+            "state_to": to,
+            "detail": json.dumps(_plain(detail), ensure_ascii=False),
+        }
+        with self._connect() as conn:
+            conn.execute(insert(self.table), [values])
+            conn.commit()
+
+    def _write_row(self, row: Mapping[str, Any], now: datetime, origin: str) -> None:
+        frame = pd.DataFrame([{c: row.get(c) for c in COLUMNS}])
+        result = self.store.write("events", frame, now=max(now, pd.Timestamp(row["ts"]).to_pydatetime()), origin=origin)
+        if not result.report.ok:
+            raise ValueError(f"event {row['event_id']} rejected: {result.report.summary()}")
+
+    # ---- the rules' bookkeeping ----------------------------------------------------------------
+
+    def apply(self, changes: Iterable[Change], now: datetime) -> int:
+        """Write the engine's changes (open/update/auto-resolve); returns how many were made."""
+        done = 0
+        for c in changes:
+            cond, rule, subject = c.condition, c.rule, c.subject
+            data = _trigger(rule, cond)
+            if c.action == "open":
+                if self._exists(c.event_id):  # the same breach, already resolved or closed by an operator
+                    continue
+                assert cond is not None
+                self.raise_event(
+                    {
+                        "event_id": c.event_id,
+                        "ts": cond.since,
+                        "domain": rule.domain,
+                        "rule_id": rule.id,
+                        "severity": rule.severity,
+                        "lon": subject.lon,
+                        "lat": subject.lat,
+                        "town_code": subject.town_code,
+                        "state": "new",
+                        "title": title(rule, subject.name, cond.worst),
+                    },
+                    now,
+                    subject=subject.id,
+                    **data,
+                )
+            elif c.action == "update":
+                row = self.row(c.event_id)
+                self._append(c.event_id, now, SYSTEM, "update", row["state"], row["state"], data)
+                assert cond is not None
+                self._write_row({**row, "title": title(rule, subject.name, cond.worst)}, now, "rules:engine")
+            else:
+                self.act(c.event_id, "auto_resolve", SYSTEM, now, **data)
+            done += 1
+        return done
+
+    def open_events(self, now: datetime) -> list[OpenEvent]:
+        """Open events of engine rules with their subject and the worst value their log recorded."""
+        events = self.events(now)
+        events = events.loc[events["state"].isin(lifecycle.OPEN_STATES)]
+        worst: dict[str, float] = {}
+        subjects: dict[str, str] = {}
+        for e in self.entries(events["event_id"].tolist()):
+            if "worst" in e.detail:
+                worst[e.event_id] = float(e.detail["worst"])
+            if "subject" in e.detail:
+                subjects[e.event_id] = str(e.detail["subject"])
+        return [
+            OpenEvent(eid, rid, subjects[eid], worst.get(eid))
+            for eid, rid in zip(events["event_id"], events["rule_id"], strict=True)
+            if eid in subjects
+        ]
+
+    def sync(self, now: datetime) -> int:
+        """Log what the scenes' own rules wrote straight into the feed (new events, states they changed)."""
+        events = self.events(now)
+        if events.empty:
+            return 0
+        records = self.records(events["event_id"].tolist())
+        done = 0
+        for e in events.itertuples(index=False):
+            rec = records[e.event_id]
+            origin = f"{SYSTEM}:{e.domain}"
+            if not rec.entries:
+                self._append(e.event_id, e.ts.to_pydatetime(), origin, "raise", None, "new", {"title": e.title})
+                rec = lifecycle.replay(e.event_id, self.entries([e.event_id]))
+                done += 1
+            if rec.state != e.state:
+                action = "auto_resolve" if e.state == "resolved" and rec.state in lifecycle.OPEN_STATES else "update"
+                self._append(e.event_id, now, origin, action, rec.state, e.state, {"title": e.title})
+                done += 1
+        return done
+
+    def escalate(self, now: datetime, after: timedelta) -> int:
+        """Escalate (once) every new event nobody acknowledged within ``after`` of being raised."""
+        events = self.events(now)
+        waiting = events.loc[events["state"].eq("new")]
+        done = 0
+        for eid, rec in self.records(waiting["event_id"].tolist()).items():
+            if rec.state == "new" and not rec.escalations and rec.raised_at and now - rec.raised_at >= after:
+                minutes = round((now - rec.raised_at).total_seconds() / 60)
+                self._append(eid, now, SYSTEM, "escalate", "new", "new", {"unacknowledged_min": minutes})
+                done += 1
+        return done
+
+    def _exists(self, event_id: str) -> bool:
+        try:
+            self.row(event_id)
+        except KeyError:
+            return False
+        return True
+
+
+def title(rule: Rule, subject: str, worst: float) -> str:
+    return f"{subject} {rule.title_zh}（{_shown(rule, worst)}）"[:200]
+
+
+def _shown(rule: Rule, value: float) -> str:
+    if math.isnan(value):
+        return "—"
+    if rule.unit == "%":
+        return f"{100 * value:.1f}%"
+    if math.isinf(value):
+        return "无数据"
+    return f"{value:.4g}{rule.unit}"
+
+
+def _trigger(rule: Rule, cond: Any) -> dict[str, Any]:
+    """The data behind a change, kept in the log: the condition and the samples that made it."""
+    if cond is None:
+        return {"condition": f"{rule.metric} {rule.op} {rule.value}"}
+    return {
+        "condition": f"{rule.metric} {rule.op} {rule.value}",
+        "since": cond.since.isoformat(),
+        "value": cond.value,
+        "worst": cond.worst,
+        "samples": [[s.at.isoformat(), s.value] for s in cond.samples],
+    }
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
+
+
+def _int(value: Any) -> Any:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return value
+
+
+# ---- the live loop ---------------------------------------------------------------------------------
+
+
+class StoreReader:
+    """The :class:`~dashboard.event_rules.Reader` over the store, each feed read once per evaluation."""
+
+    def __init__(self, store: WritableSource, now: datetime) -> None:
+        self.store, self.now = store, now
+        self._frames: dict[tuple[str, datetime | None], pd.DataFrame] = {}
+
+    def frame(self, feed: str, since: datetime | None = None) -> pd.DataFrame:
+        key = (feed, since)
+        if key not in self._frames:
+            self._frames[key] = self.store.read(feed, start=since, end=self.now if since else None).frame
+        return self._frames[key]
+
+    def latest(self, feed: str) -> datetime | None:
+        return self.store.latest(feed)
+
+
+def evaluate(book: EventBook, settings: Settings, now: datetime) -> int:
+    """One pass of every enabled engine rule over the store; returns the event changes made."""
+    reader = StoreReader(book.store, now)
+    open_events = book.open_events(now)
+    done = 0
+    subjects: dict[str, list[Any]] = {}
+    for rule in book.catalogue.engine_rules():
+        try:
+            if rule.metric not in subjects:
+                subjects[rule.metric] = METRICS[rule.metric](reader, settings, now)
+            done += book.apply(plan(rule, subjects[rule.metric], open_events, now), now)
+        except Exception:  # one broken rule (a feed missing) must not stop the others
+            log.exception("event rule %s failed", rule.id)
+    return done
+
+
+def engine_rules(
+    store: WritableSource, settings: Settings, every: timedelta = timedelta(seconds=30)
+) -> Callable[[datetime], int]:
+    """The rules engine for the live loop: evaluate, log the scenes' events, escalate; at most every ``every``."""
+    book = EventBook(store, load_catalogue(settings))
+    last: dict[str, datetime | None] = {"at": None}
+
+    def run(now: datetime) -> int:
+        if last["at"] is not None and now - last["at"] < every:
+            return 0
+        last["at"] = now
+        done = evaluate(book, settings, now)
+        done += book.sync(now)
+        book.escalate(now, timedelta(minutes=settings.events.escalate_after_min))
+        return done
+
+    return run
