@@ -124,7 +124,6 @@ def test_a_store_outage_loses_no_message(pg_empty: str, mqtt_names) -> None:  # 
 
 
 def test_the_simulator_can_publish_for_the_ingester(tmp_path: Path, mqtt_names) -> None:  # type: ignore[no-untyped-def]
-    from dashboard import simulation
     from datasources.synthetic import SyntheticDistrict
 
     store = SqlSource("store", SqlOptions(url=f"sqlite:///{tmp_path / 'db.sqlite'}"))
@@ -136,7 +135,7 @@ def test_the_simulator_can_publish_for_the_ingester(tmp_path: Path, mqtt_names) 
         district = SyntheticDistrict()
         written = publisher.write("air_readings", district.series("air_readings", NOW - timedelta(hours=3), NOW))
         until(lambda: rows(store) == written.written, "the published readings in the store")
-        assert simulation is not None and store.dead_letters().empty
+        assert store.dead_letters().empty
     finally:
         publisher.close()
         ing.stop()
