@@ -116,8 +116,8 @@ def test_trn003_the_accident_period_changes_the_panel_and_the_map(dash_duo, app_
     week = int(wait_for(dash_duo, lambda: text(dash_duo, "#trn-accidents .trn-acc-total b"), "7-day count", timeout=60))
     points = "return document.querySelectorAll('.leaflet-overlay-pane path[stroke=\"#0b1526\"]').length"
     wait_for(dash_duo, lambda: dash_duo.driver.execute_script(points) == week, "a point per accident")
-    dash_duo.driver.execute_script("document.querySelector(\"#trn-period input[value='84']\").click()")
     assert text(dash_duo, "#trn-accidents .trn-acc-period") == "7天"
+    dash_duo.driver.execute_script("document.querySelector(\"#trn-period input[value='84']\").click()")
     # the store holds 3 days: the longer period counts the same accidents, and the trend keeps 12 weeks
     wait_for(dash_duo, lambda: text(dash_duo, "#trn-accidents .trn-acc-period") == "12周", "the period shown")
     wait_for(
