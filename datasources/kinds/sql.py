@@ -285,17 +285,25 @@ class SqlSource(BaseSource):
         self, feed: str, frame: pd.DataFrame, *, now: datetime | None = None, origin: str = "write"
     ) -> WriteResult:
         """Validate and upsert ``frame``; bad rows are reported, never stored."""
+        with self._connect() as conn:
+            result = self.write_in(conn, feed, frame, now=now, origin=origin)
+            conn.commit()
+        return result
+
+    def write_in(
+        self, conn: Any, feed: str, frame: pd.DataFrame, *, now: datetime | None = None, origin: str = "write"
+    ) -> WriteResult:
+        """:meth:`write` inside the caller's transaction on ``conn`` (the caller commits or rolls back), so a
+        row and what goes with it (an event and its audit entry) land together or not at all."""
         self._require(feed)
         checked = validate(feed, frame, now=now)
         clean = checked.frame
         table = METADATA.tables[feed]
         spec = contract(feed)
-        with self._connect() as conn:
-            for start in range(0, len(clean), CHUNK):
-                rows = _records(clean.iloc[start : start + CHUNK], spec)
-                conn.execute(_upsert(self.engine, table, spec), rows)
-            self._note_write(conn, feed, len(clean), checked.report, origin)
-            conn.commit()
+        for start in range(0, len(clean), CHUNK):
+            rows = _records(clean.iloc[start : start + CHUNK], spec)
+            conn.execute(_upsert(self.engine, table, spec), rows)
+        self._note_write(conn, feed, len(clean), checked.report, origin)
         return WriteResult(feed, len(clean), checked.report)
 
     def count(self, feed: str) -> int:
