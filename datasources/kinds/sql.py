@@ -304,7 +304,7 @@ class SqlSource(BaseSource):
             rows = _records(clean.iloc[start : start + CHUNK], spec)
             conn.execute(_upsert(self.engine, table, spec), rows)
         self._note_write(conn, feed, len(clean), checked.report, origin)
-        return WriteResult(feed, len(clean), checked.report)
+        return WriteResult(feed, len(clean), checked.report, checked.reasons)
 
     def count(self, feed: str) -> int:
         with self._connect() as conn:
