@@ -65,6 +65,8 @@ class Tile:
     label: str = ""  # e.g. the AQI category or crowding band
     stale: bool = False
     failing: str | None = None
+    #: A feed of the tile fails now and the value is from its last rows (shown dimmed, marked 数据源异常): why.
+    degraded: str | None = None
 
     @property
     def level(self) -> Literal["ok", "warn", "bad", "none"]:
@@ -463,7 +465,7 @@ def _memo_tile(spec: TileSpec, live: Live, settings: Settings, scope: Scope, now
         key,
         step,
         lambda: _tile(spec, live, live.areas(), settings, scope, now),
-        lambda t: t.failing is not None and live.ttl,
+        lambda t: (t.failing is not None or t.degraded is not None) and live.ttl,
         lock=f"tile:{spec.id}:{scope.key}",
     )
     return replace(tile, stale=_stale(spec, tile.data_time, settings, now))
@@ -497,4 +499,6 @@ def _tile(spec: TileSpec, live: Live, areas: Areas | Failed, settings: Settings,
     except (ValueError, KeyError) as exc:
         return Tile(spec, failing=f"{type(exc).__name__}: {exc}"[:300])
     data_time = c.data_time.to_pydatetime() if isinstance(c.data_time, pd.Timestamp) else c.data_time
-    return Tile(spec, c.value, c.previous, c.spark, data_time, c.label, _stale(spec, data_time, settings, now))
+    degraded = next((g.failed for g in got.values() if isinstance(g, Rows) and g.failed), None)
+    stale = _stale(spec, data_time, settings, now)
+    return Tile(spec, c.value, c.previous, c.spark, data_time, c.label, stale, degraded=degraded)

@@ -201,6 +201,7 @@ def _tile_json(tile: Tile) -> dict[str, Any]:
         "data_time": tile.data_time.isoformat() if tile.data_time else None,
         "stale": tile.stale,
         "failing": tile.failing,
+        "degraded": tile.degraded,
         "note_zh": spec.note_zh or None,
     }
 
