@@ -362,9 +362,15 @@ def spots_warning(f: Frames, scope: Scope, areas: Areas, now: datetime) -> Compu
     return Computed(float(warn), data_time=spots["ts"].max(), label=f"{len(spots)}")
 
 
+RULE_FIELDS = ("bonus_cap", "bonus_mode", "bonus_per_star", "mandatory_rule", "mandatory_slack", "stale_quarters")
+
+
 def star_rating(f: Frames, scope: Scope, areas: Areas, now: datetime) -> Computed:
-    result = rating.evaluate(f["rating_indicators"], f["rating_values"])
-    return Computed(result.composite, label=f"{result.star}★")
+    """The district's composite (value) and star (label) from the department-reported values."""
+    given = f.get("rating_rules")
+    rules = rating.Rules(**given.iloc[0].to_dict()) if given is not None and len(given) else rating.Rules()
+    result = rating.evaluate(f["rating_indicators"], f["rating_values"], rules, rating.period_of(now))
+    return Computed(round(result.composite, 2), label=f"{result.star}★")
 
 
 COMPUTE: dict[str, Compute] = {
@@ -492,6 +498,9 @@ def _tile(spec: TileSpec, live: Live, areas: Areas | Failed, settings: Settings,
 
         # Configured capacities (entered or LB/T 034) replace the feed's, as in the tourism scene.
         frames["scenic_spots"] = with_capacities(frames["scenic_spots"], settings.tourism)
+    if "rating_indicators" in frames:
+        # The combination rules are settings, as in the rating scene.
+        frames["rating_rules"] = pd.DataFrame([settings.rating.model_dump(include=set(RULE_FIELDS))])
     try:
         c = CATALOGUE.compute[spec.id](frames, scope, areas, now)  # type: ignore[arg-type]
     except (ValueError, KeyError) as exc:

@@ -127,3 +127,15 @@ def evt_action(action: object) -> dict[str, object]:
 def evt_check(item: object) -> dict[str, object]:
     """A checklist step's toggle on the event page."""
     return {"type": "evt-check", "item": item}
+
+
+# ---- 星级评估 star rating ----
+RAT_STANDING = "rat-standing"
+RAT_TREE = "rat-tree"
+RAT_DEPT = "rat-dept"
+RAT_TASKS = "rat-tasks"
+RAT_TARGET = "rat-target"
+RAT_PLAN = "rat-plan"
+RAT_IMPORT_KIND = "rat-import-kind"
+RAT_UPLOAD = "rat-upload"
+RAT_IMPORT_MSG = "rat-import-msg"

@@ -24,9 +24,11 @@ import math
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from fractions import Fraction
 from functools import reduce
 from typing import Literal
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 
@@ -269,6 +271,12 @@ def quarter_index(period: str) -> int:
     """'2026Q3' → year × 4 + quarter − 1 (so consecutive quarters differ by 1)."""
     year, q = period.upper().split("Q")
     return int(year) * 4 + int(q) - 1
+
+
+def period_of(at: datetime) -> str:
+    """The quarter (Asia/Shanghai) ``at`` falls in, as '2026Q4'."""
+    local = at.astimezone(ZoneInfo("Asia/Shanghai"))
+    return f"{local.year}Q{(local.month - 1) // 3 + 1}"
 
 
 def latest_values(values: pd.DataFrame) -> dict[str, dict[str, object]]:

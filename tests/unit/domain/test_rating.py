@@ -138,15 +138,31 @@ def random_case(rng: random.Random) -> tuple[rating.Evaluation, dict]:
         direction = "higher" if th[0] == 10.0 else "lower"
         if rng.random() < 0.2:
             th[rng.randint(1, 3)] = None
-        cat.append(ind(f"X{i}", rng.choice([1, 2, 3, 1.5]), mandatory=rng.random() < 0.3, domain=domain, th=th,
-                       direction=direction))  # fmt: skip
+        cat.append(
+            ind(
+                f"X{i}",
+                rng.choice([1, 2, 3, 1.5]),
+                mandatory=rng.random() < 0.3,
+                domain=domain,
+                th=th,
+                direction=direction,
+            )
+        )
     got = {}
     for c in cat:
         if rng.random() < 0.85:
-            got[c.id] = rng.choice([x for x in c.thresholds if x is not None]) if rng.random() < 0.8 else (
-                c.thresholds[0] - 1 if c.direction == "higher" else c.thresholds[0] + 1)  # fmt: skip
-    rules = Rules(bonus_cap=rng.choice([0.3, 0.5, 1.0]), bonus_mode=rng.choice(["mean", "sum"]), bonus_per_star=0.1,
-                  mandatory_rule=rng.random() < 0.7, mandatory_slack=rng.choice([0, 1]))  # fmt: skip
+            got[c.id] = (
+                rng.choice([x for x in c.thresholds if x is not None])
+                if rng.random() < 0.8
+                else (c.thresholds[0] - 1 if c.direction == "higher" else c.thresholds[0] + 1)
+            )
+    rules = Rules(
+        bonus_cap=rng.choice([0.3, 0.5, 1.0]),
+        bonus_mode=rng.choice(["mean", "sum"]),
+        bonus_per_star=0.1,
+        mandatory_rule=rng.random() < 0.7,
+        mandatory_slack=rng.choice([0, 1]),
+    )
     costs: dict = {"*": rng.choice([1.0, 2.5])}
     for c in cat:
         if rng.random() < 0.5:
