@@ -457,6 +457,7 @@ TEXT: Mapping[str, tuple[str, str]] = {
     "rat.tree.note": ("一级指标 → 指标 → 责任部门", "domain → indicator → department"),
     "rat.top": ("已达最高星级", "Top star reached"),
     "rat.gap": ("距 {star}★ 还差综合得分 {gap}", "{gap} composite points to {star}★"),
+    "rat.gap.held": ("综合得分已够 {star}★，差在必达指标", "Composite enough for {star}★; mandatory items hold it"),
     "rat.held": ("必达指标未达标，限制星级：{ids}", "Held back by mandatory indicators: {ids}"),
     "rat.composite": ("综合得分", "Composite"),
     "rat.parts": ("核心 {core} + 特色加分 {bonus}", "core {core} + bonus {bonus}"),

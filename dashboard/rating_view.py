@@ -225,7 +225,9 @@ def bus_prediction(live: Live, settings: Settings, now: datetime) -> tuple[float
     lines = lines_in_scope(f["bus_lines"], f["bus_stops"], DISTRICT, areas)
     panel = bus_panel(f["bus_positions"], f["bus_lines"], lines, f["bus_stops"], district_shape(areas), DISTRICT, now)
     cover = panel.total.coverage
-    return None if cover is None else (100 * cover, panel.data_time)
+    if cover is None or not _fresh("bus_positions", panel.data_time, settings, now):
+        return None  # no buses running or a stale feed: not a measurement of the indicator
+    return 100 * cover, panel.data_time
 
 
 def key_place_coverage(live: Live, settings: Settings, now: datetime) -> tuple[float, datetime | None] | None:
@@ -234,6 +236,8 @@ def key_place_coverage(live: Live, settings: Settings, now: datetime) -> tuple[f
 
     f = _frames(live, ("cameras", "key_places"))
     if f is None or f["key_places"].empty:
+        return None
+    if f["cameras"].empty:
         return None
     covered = place_coverage(f["key_places"], f["cameras"], settings.video.radius_m)
     return 100 * float(covered["covered"].mean()), None
@@ -245,9 +249,18 @@ def air_monitoring(live: Live, settings: Settings, now: datetime) -> tuple[float
     if f is None or f["air_stations"].empty:
         return None
     recent = f["air_readings"].loc[f["air_readings"]["ts"] >= now - MONITORING_WITHIN]
+    if recent.empty:
+        return None  # the feed stopped, not every station: leave it to the department's entry
     share = f["air_stations"]["station_id"].isin(recent["station_id"]).mean()
-    newest = recent["ts"].max() if len(recent) else None
-    return 100 * float(share), newest.to_pydatetime() if newest is not None else None
+    return 100 * float(share), recent["ts"].max().to_pydatetime()
+
+
+def _fresh(feed: str, data_time: datetime | None, settings: Settings, now: datetime) -> bool:
+    """Whether data of ``data_time`` is within the feed's staleness limit."""
+    from dashboard.health import freshness_limit
+
+    limit = freshness_limit(feed, settings)
+    return data_time is not None and (limit is None or now - data_time <= limit)
 
 
 DERIVATIONS: dict[str, Callable[[Live, Settings, datetime], tuple[float, datetime | None] | None]] = {

@@ -140,11 +140,12 @@ def standing(view: RatingView, lang: str) -> Any:
     ev = view.evaluation
     if isinstance(ev, Failed):
         return failing(lang)
-    gap = (
-        t("rat.top", lang)
-        if ev.composite_gap is None
-        else t("rat.gap", lang).format(star=ev.star + 1, gap=f"{ev.composite_gap:.2f}")
-    )
+    if ev.composite_gap is None:
+        gap = t("rat.top", lang)
+    elif ev.composite_gap <= 0:  # the composite is there; only the mandatory rule holds the star
+        gap = t("rat.gap.held", lang).format(star=ev.star + 1)
+    else:
+        gap = t("rat.gap", lang).format(star=ev.star + 1, gap=f"{ev.composite_gap:.2f}")
     held = [html.Div(t("rat.held", lang).format(ids="、".join(ev.held_by)), className="rat-held")] if ev.held_by else []
     return html.Div(
         className="rat-standing-body",

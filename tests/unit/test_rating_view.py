@@ -236,3 +236,27 @@ def test_star_tile_follows_the_configured_rules(services_at_now) -> None:  # typ
 def test_datetime_quarters() -> None:
     assert rating.period_of(datetime(2026, 12, 31, 17, 0, tzinfo=UTC)) == "2027Q1"  # 01:00 local, new year
     assert rating.period_of(NOW) == "2026Q4"
+
+
+def test_derived_values_need_fresh_feeds(services_at_now) -> None:  # type: ignore[no-untyped-def]
+    services = services_at_now()
+    ids = {"HM-02", "ZF-07", "ZF-08"}
+    fresh = {d.indicator_id for d in rv.derived_values(services.live, services.settings, NOW, ids)}
+    assert fresh == ids
+    later = {d.indicator_id for d in rv.derived_values(services.live, services.settings, NOW + timedelta(hours=3), ids)}
+    assert later == {"ZF-07"}  # buses and air readings stopped: their indicators fall back to entered values
+    assert rv.derived_values(services.live, services.settings, NOW, {"HM-01"}) == ()
+
+
+def test_standing_says_when_only_the_mandatory_rule_holds_the_star() -> None:
+    from dashboard.domain.rating import Indicator
+
+    cat = [
+        Indicator("A1", "数字惠民", "甲", "%", "higher", (10, 20, 30, 40, 50), 1, True, "区甲局"),
+        Indicator("B2", "数字惠民", "乙", "%", "higher", (10, 20, 30, 40, 50), 3, False, "区乙局"),
+    ]
+    values = pd.DataFrame({"indicator_id": ["A1", "B2"], "period": "2026Q4", "value": [20.0, 50.0]})
+    ev = rating.evaluate(cat, values)
+    view = rv.RatingView(NOW, ev, (), (), ())
+    text = str(layout.standing(view, "zh-CN").to_plotly_json())
+    assert "综合得分已够 3★" in text and "A1" in text
