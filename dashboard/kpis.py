@@ -362,11 +362,8 @@ def spots_warning(f: Frames, scope: Scope, areas: Areas, now: datetime) -> Compu
     return Computed(float(warn), data_time=spots["ts"].max(), label=f"{len(spots)}")
 
 
-RULE_FIELDS = ("bonus_cap", "bonus_mode", "bonus_per_star", "mandatory_rule", "mandatory_slack", "stale_quarters")
-
-
 def star_rating(f: Frames, scope: Scope, areas: Areas, now: datetime) -> Computed:
-    """The district's composite (value) and star (label) from the department-reported values."""
+    """The district's composite (value) and star (label); ``rating_rules`` (one row) carries the configured rules."""
     given = f.get("rating_rules")
     rules = rating.Rules(**given.iloc[0].to_dict()) if given is not None and len(given) else rating.Rules()
     result = rating.evaluate(f["rating_indicators"], f["rating_values"], rules, rating.period_of(now))
@@ -498,9 +495,11 @@ def _tile(spec: TileSpec, live: Live, areas: Areas | Failed, settings: Settings,
 
         # Configured capacities (entered or LB/T 034) replace the feed's, as in the tourism scene.
         frames["scenic_spots"] = with_capacities(frames["scenic_spots"], settings.tourism)
-    if "rating_indicators" in frames:
-        # The combination rules are settings, as in the rating scene.
-        frames["rating_rules"] = pd.DataFrame([settings.rating.model_dump(include=set(RULE_FIELDS))])
+    if "rating_indicators" in frames and "rating_values" in frames:
+        from dashboard.rating_view import tile_frames
+
+        # The scene's values (derived ones included) and its configured rules: the badge says what the scene says.
+        frames |= tile_frames(live, settings, frames, now)
     try:
         c = CATALOGUE.compute[spec.id](frames, scope, areas, now)  # type: ignore[arg-type]
     except (ValueError, KeyError) as exc:

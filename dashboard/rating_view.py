@@ -16,6 +16,7 @@ import pandas as pd
 
 from dashboard.domain import rating
 from dashboard.domain.rating import Evaluation, Plan, Rules
+from dashboard.i18n import t
 from dashboard.live import Failed, Live, Rows
 from dashboard.scope import DISTRICT
 from dashboard.settings import RatingSettings, Settings
@@ -31,7 +32,7 @@ class Derived:
     """A value computed from another scene's feeds."""
 
     indicator_id: str
-    source: str
+    source: str  # the scene id
     value: float
     data_time: datetime | None
 
@@ -101,12 +102,27 @@ def with_derived(values: pd.DataFrame, derived: tuple[Derived, ...], now: dateti
             "indicator_id": [d.indicator_id for d in derived],
             "period": period,
             "value": [d.value for d in derived],
-            "evidence": [f"自动采集 · {d.source}" for d in derived],
+            "evidence": [f"自动采集 · {t(f'scene.{d.source}', 'zh-CN')}" for d in derived],
             "reported_by": "山亭大脑",
         }
     )
     keep = ~(values["indicator_id"].isin(rows["indicator_id"]) & (values["period"] == period))
     return pd.concat([values.loc[keep], rows], ignore_index=True)
+
+
+RULE_FIELDS = ("bonus_cap", "bonus_mode", "bonus_per_star", "mandatory_rule", "mandatory_slack", "stale_quarters")
+
+
+def tile_frames(
+    live: Live, settings: Settings, frames: Mapping[str, pd.DataFrame], now: datetime
+) -> dict[str, pd.DataFrame]:
+    """The overview star tile's inputs as the scene sees them: derived values added, the rules as one row."""
+    ids = set(frames["rating_indicators"]["indicator_id"])
+    derived = derived_values(live, settings, now, ids)
+    return {
+        "rating_values": with_derived(frames["rating_values"], derived, now),
+        "rating_rules": pd.DataFrame([settings.rating.model_dump(include=set(RULE_FIELDS))]),
+    }
 
 
 # ---- tasks ----------------------------------------------------------------------------------------------
@@ -268,7 +284,8 @@ DERIVATIONS: dict[str, Callable[[Live, Settings, datetime], tuple[float, datetim
     "key_place_coverage": key_place_coverage,
     "air_monitoring": air_monitoring,
 }
-SOURCES = {"bus_prediction": "智慧交通", "key_place_coverage": "治安视频", "air_monitoring": "生态环境"}
+#: The scene whose feeds each derivation reads (its title names the source on screen).
+SOURCES = {"bus_prediction": "transport", "key_place_coverage": "video", "air_monitoring": "environment"}
 
 
 def derived_values(live: Live, settings: Settings, now: datetime, ids: set[str]) -> tuple[Derived, ...]:

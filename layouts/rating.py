@@ -174,7 +174,7 @@ def standing(view: RatingView, lang: str) -> Any:
 def _derived(derived: tuple[Derived, ...], lang: str) -> Any:
     if not derived:
         return None
-    items = [f"{d.indicator_id} ← {d.source} {d.value:g}" for d in derived]
+    items = [f"{d.indicator_id} ← {t(f'scene.{d.source}', lang)} {d.value:g}" for d in derived]
     return html.Div(t("rat.derived", lang) + "；".join(items), className="rat-line rat-dim rat-derived")
 
 
@@ -182,11 +182,13 @@ def _value(r: IndicatorResult) -> str:
     return "—" if r.value is None else f"{r.value:g}{r.indicator.unit if r.indicator.unit != '%' else '%'}"
 
 
-def _indicator_row(r: IndicatorResult, lang: str, derived: set[str]) -> html.Tr:
+def _indicator_row(r: IndicatorResult, lang: str, derived: set[str], mixed: bool) -> html.Tr:
+    """One indicator; ``mixed``: the catalogue mixes sample and official rows, so each sample row says so
+    (an all-sample catalogue says it once, in the standing)."""
     ind = r.indicator
     tags = [
         html.Span(t("rat.tag.mandatory", lang), className="rat-tag rat-tag-m") if ind.mandatory else None,
-        html.Span(t("rat.tag.sample", lang), className="rat-tag") if ind.sample else None,
+        html.Span(t("rat.tag.sample", lang), className="rat-tag") if ind.sample and mixed else None,
         html.Span(t("rat.tag.auto", lang), className="rat-tag rat-tag-a") if ind.id in derived else None,
         html.Span(t("rat.tag.stale", lang), className="rat-tag rat-tag-s") if r.stale else None,
     ]
@@ -218,6 +220,7 @@ def tree(view: RatingView, lang: str) -> Any:
         return failing(lang)
     derived = {d.indicator_id for d in view.derived}
     means = domain_stars(ev)
+    mixed = ev.sample and not all(r.indicator.sample for r in ev.results)
     head = html.Thead(
         html.Tr([html.Th(t(f"rat.col.{c}", lang)) for c in ("id", "name", "value", "star", "next", "gap", "dept")])
     )
@@ -231,7 +234,9 @@ def tree(view: RatingView, lang: str) -> Any:
                 html.Span(t("rat.count", lang).format(n=len(rows)), className="rat-dim"),
             ],
         )
-        table = html.Table([head, html.Tbody([_indicator_row(r, lang, derived) for r in rows])], className="rat-table")
+        table = html.Table(
+            [head, html.Tbody([_indicator_row(r, lang, derived, mixed) for r in rows])], className="rat-table"
+        )
         blocks.append(
             html.Details([summary, table], open=True, className="rat-domain-block", **ids.data_attrs(domain=domain))
         )

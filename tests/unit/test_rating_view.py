@@ -144,8 +144,9 @@ def test_derived_values_replace_only_the_current_quarter() -> None:
             "reported_by": "x",
         }
     )
-    got = rv.with_derived(values, (rv.Derived("HM-02", "智慧交通", 88.0, None),), NOW)
+    got = rv.with_derived(values, (rv.Derived("HM-02", "transport", 88.0, None),), NOW)
     assert sorted(zip(got["period"], got["value"], strict=True)) == [("2026Q3", 40.0), ("2026Q4", 88.0)]
+    assert got.iloc[-1]["evidence"] == "自动采集 · 交通"
 
 
 # ---- over the seeded store ------------------------------------------------------------------------------
@@ -231,6 +232,11 @@ def test_star_tile_follows_the_configured_rules(services_at_now) -> None:  # typ
     strict = {t.spec.id: t for t in services_at_now(rating={"bonus_cap": 0}).tiles(DISTRICT)}["star"]
     assert loose.value is not None and strict.value is not None and strict.value < loose.value
     assert loose.label.endswith("★")
+    # the overview badge says what the scene says (derived values included)
+    services = services_at_now()
+    ev = rv.compute_view(services.live, services.settings, NOW).evaluation
+    assert isinstance(ev, rating.Evaluation) and loose.label == f"{ev.star}★"
+    assert loose.value == pytest.approx(round(ev.composite, 2))
 
 
 def test_datetime_quarters() -> None:
