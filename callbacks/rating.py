@@ -11,11 +11,20 @@ from dash import Dash, Input, Output, State
 
 from dashboard.i18n import request_lang, t
 from dashboard.live import Failed
-from dashboard.rating_store import RatingBook, decode_upload, import_upload
+from dashboard.rating_store import RatingBook, decode_upload, import_upload, report_form
 from dashboard.rating_view import RatingView, compute_view, latest_tasks, plan_for
 from dashboard.services import Services
 from layouts import ids
 from layouts import rating as rat_layout
+
+#: The progress form's fields (the columns of an uploaded progress table) and their inputs.
+FORM_FIELDS = {
+    "task_id": ids.RAT_FORM_TASK,
+    "status": ids.RAT_FORM_STATUS,
+    "percent": ids.RAT_FORM_PERCENT,
+    "note": ids.RAT_FORM_NOTE,
+    "evidence": ids.RAT_FORM_EVIDENCE,
+}
 
 
 def view(services: Services) -> RatingView:
@@ -70,13 +79,32 @@ def register(app: Dash, services: Services) -> None:
             rat_layout.tree(got, lang),
             rat_layout.department(got, lang, rat_layout.dept_of(search)),
             rat_layout.tasks(got, lang),
+            rat_layout.task_options(got),
         ]
 
     @app.callback(Output(ids.RAT_PLAN, "children"), Input(ids.RAT_TARGET, "value"), Input(ids.REFRESH, "n_intervals"))
     def fill_plan(target: int | None, _n: int | None) -> Any:
         lang = request_lang(services.settings.language)
         got = view(services)
-        return rat_layout.plan_body(plan_for(got, settings, int(target or settings.target_star)), got.evaluation, lang)
+        star = int(target or settings.target_star)
+        result = services._memo(f"rating:plan:{star}", lambda: plan_for(got, settings, star))
+        return rat_layout.plan_body(result, got.evaluation, lang)
+
+    @app.callback(
+        Output(ids.RAT_FORM_MSG, "children"),
+        Input(ids.RAT_FORM_SUBMIT, "n_clicks"),
+        [State(i, "value") for i in FORM_FIELDS.values()],
+        prevent_initial_call=True,
+    )
+    def submit_form(_clicks: int | None, *values: object) -> Any:
+        lang = request_lang(services.settings.language)
+        fields = dict(zip(FORM_FIELDS, values, strict=True))
+        tasks = latest_tasks(_frame(services, "rating_tasks"))
+        outcome = report_form(RatingBook(services.sources.store), fields, services.now(), tasks)
+        if outcome.ok:
+            services.cache.delete("rating")
+            return rat_layout.import_message(True, t("rat.import.ok", lang).format(n=outcome.rows), [], lang)
+        return rat_layout.import_message(False, t("rat.import.failed", lang), outcome.problems, lang)
 
     @app.callback(
         Output(ids.RAT_IMPORT_MSG, "children"),

@@ -515,6 +515,10 @@ TEXT: Mapping[str, tuple[str, str]] = {
     "rat.import.values": ("指标取值", "Values"),
     "rat.import.tasks": ("任务进度", "Task progress"),
     "rat.import.drop": ("拖入或点击选择 CSV / Excel 文件", "Drop or choose a CSV / Excel file"),
+    "rat.form.task": ("选择任务", "Task"),
+    "rat.form.note": ("进展说明", "Note"),
+    "rat.form.evidence": ("佐证链接", "Evidence link"),
+    "rat.form.submit": ("提交进度", "Submit progress"),
     "rat.import.ok": ("已导入 {n} 行", "{n} rows imported"),
     "rat.import.failed": ("未导入：请修正以下问题后重新上传", "Nothing imported: fix these and upload again"),
 }

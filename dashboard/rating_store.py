@@ -129,3 +129,13 @@ def import_upload(
     except TableError as exc:
         return Outcome(False, 0, tuple(p.text() for p in exc.problems))
     return Outcome(True, rows)
+
+
+def report_form(book: RatingBook, fields: dict[str, object], now: datetime, tasks: pd.DataFrame) -> Outcome:
+    """One progress report typed into the form, checked exactly like an uploaded row (row 2 is the form)."""
+    row = {k: "" if v is None else str(v).strip() for k, v in fields.items()}
+    try:
+        rows = book.report_tasks(check_tasks(pd.DataFrame([row]), tasks), now)
+    except TableError as exc:
+        return Outcome(False, 0, tuple(p.text().replace("第2行 ", "") for p in exc.problems))
+    return Outcome(True, rows)

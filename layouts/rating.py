@@ -29,6 +29,7 @@ OUTPUTS = (
     (ids.RAT_TREE, "children"),
     (ids.RAT_DEPT, "children"),
     (ids.RAT_TASKS, "children"),
+    (ids.RAT_FORM_TASK, "options"),
 )
 
 
@@ -115,8 +116,48 @@ def _imports(lang: str) -> html.Section:
                 accept=".csv,.xlsx",
             ),
             html.Div(id=ids.RAT_IMPORT_MSG, className="rat-import-msg"),
+            _form(lang),
         ],
     )
+
+
+def _form(lang: str) -> html.Div:
+    """One task's progress typed in (the same checks as an upload)."""
+    statuses = [
+        {"label": t(f"rat.status.{s}", lang), "value": s} for s in ("not_started", "in_progress", "done", "blocked")
+    ]
+    return html.Div(
+        className="rat-form",
+        children=[
+            dcc.Dropdown(
+                id=ids.RAT_FORM_TASK, options=[], placeholder=t("rat.form.task", lang), className="rat-form-task"
+            ),
+            dcc.Dropdown(
+                id=ids.RAT_FORM_STATUS,
+                options=statuses,
+                value="in_progress",
+                clearable=False,
+                className="rat-form-status",
+            ),
+            dcc.Input(
+                id=ids.RAT_FORM_PERCENT, type="number", min=0, max=100, placeholder="%", className="rat-form-pct"
+            ),
+            dcc.Input(id=ids.RAT_FORM_NOTE, placeholder=t("rat.form.note", lang), className="rat-form-note"),
+            dcc.Input(id=ids.RAT_FORM_EVIDENCE, placeholder=t("rat.form.evidence", lang), className="rat-form-ev"),
+            html.Button(t("rat.form.submit", lang), id=ids.RAT_FORM_SUBMIT, className="export rat-form-submit"),
+            html.Div(id=ids.RAT_FORM_MSG, className="rat-import-msg"),
+        ],
+    )
+
+
+def task_options(view: RatingView) -> list[dict[str, str]]:
+    """The form's task choices: every task with its department."""
+    if isinstance(view.tasks, Failed):
+        return []
+    return [
+        {"label": f"{r.task_id} {r.department} {r.title}", "value": r.task_id}
+        for r in sorted(view.tasks, key=lambda r: r.task_id)
+    ]
 
 
 # ---- panels ---------------------------------------------------------------------------------------------

@@ -86,3 +86,17 @@ def test_rat004_planner_result_per_department(dash_duo, app_at_now, free_port) -
     steps = dash_duo.find_elements("#rat-plan .rat-step")
     assert steps and all(re.search(r"\d★→\d★", s.text) for s in steps)
     assert dash_duo.get_logs() == []
+
+
+def test_rat005_progress_form_reports_a_task(dash_duo, app_at_now, free_port) -> None:  # type: ignore[no-untyped-def]
+    open_scene(dash_duo, app_at_now(), free_port)
+    wait_for(dash_duo, lambda: "区" in text(dash_duo, "#rat-tasks"), "task table filled")
+    dash_duo.find_element("#rat-form-submit").click()
+    refused = wait_for(dash_duo, lambda: text(dash_duo, "#rat-form-msg"), "form refused")
+    assert "未导入" in refused and "task_id" in refused and "percent" in refused
+    dash_duo.select_dcc_dropdown("#rat-form-task", index=0)
+    dash_duo.find_element("#rat-form-percent").send_keys("65")
+    dash_duo.find_element("#rat-form-note").send_keys("第二批设备到货")
+    dash_duo.find_element("#rat-form-submit").click()
+    assert wait_for(dash_duo, lambda: "已导入 1 行" in text(dash_duo, "#rat-form-msg"), "form stored")
+    assert dash_duo.get_logs() == []

@@ -266,3 +266,20 @@ def test_standing_says_when_only_the_mandatory_rule_holds_the_star() -> None:
     view = rv.RatingView(NOW, ev, (), (), ())
     text = str(layout.standing(view, "zh-CN").to_plotly_json())
     assert "综合得分已够 3★" in text and "A1" in text
+
+
+def test_progress_form_is_checked_like_an_upload(services_at_now) -> None:  # type: ignore[no-untyped-def]
+    from dashboard.rating_store import report_form
+
+    store = services_at_now().sources.store
+    book = RatingBook(store)
+    tasks = rv.latest_tasks(store.read("rating_tasks").frame)
+    tid = str(tasks.iloc[0]["task_id"])
+    bad = report_form(book, {"task_id": tid, "status": "done", "percent": 120, "note": None}, NOW, tasks)
+    assert not bad.ok and bad.problems == ("percent: '120': 须为0–100的数",)
+    later = NOW + timedelta(minutes=1)
+    good = report_form(book, {"task_id": tid, "status": "done", "percent": 100, "note": "验收"}, later, tasks)
+    assert good.ok
+    rows = store.read("rating_tasks").frame
+    last = rows.loc[rows["task_id"] == tid].sort_values("reported_at").iloc[-1]
+    assert (last["status"], last["percent"], last["note"]) == ("done", 100.0, "验收")
