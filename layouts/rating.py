@@ -126,24 +126,29 @@ def _form(lang: str) -> html.Div:
     statuses = [
         {"label": t(f"rat.status.{s}", lang), "value": s} for s in ("not_started", "in_progress", "done", "blocked")
     ]
+    cell = "rat-form-cell "
     return html.Div(
         className="rat-form",
         children=[
-            dcc.Dropdown(
-                id=ids.RAT_FORM_TASK, options=[], placeholder=t("rat.form.task", lang), className="rat-form-task"
+            html.Div(
+                dcc.Dropdown(id=ids.RAT_FORM_TASK, options=[], placeholder=t("rat.form.task", lang)),
+                className=cell + "rat-form-task",
             ),
-            dcc.Dropdown(
-                id=ids.RAT_FORM_STATUS,
-                options=statuses,
-                value="in_progress",
-                clearable=False,
-                className="rat-form-status",
+            html.Div(
+                dcc.Dropdown(id=ids.RAT_FORM_STATUS, options=statuses, value="in_progress", clearable=False),
+                className=cell + "rat-form-status",
             ),
-            dcc.Input(
-                id=ids.RAT_FORM_PERCENT, type="number", min=0, max=100, placeholder="%", className="rat-form-pct"
+            html.Div(
+                dcc.Input(id=ids.RAT_FORM_PERCENT, type="number", min=0, max=100, placeholder="% 0–100"),
+                className=cell + "rat-form-pct",
             ),
-            dcc.Input(id=ids.RAT_FORM_NOTE, placeholder=t("rat.form.note", lang), className="rat-form-note"),
-            dcc.Input(id=ids.RAT_FORM_EVIDENCE, placeholder=t("rat.form.evidence", lang), className="rat-form-ev"),
+            html.Div(
+                dcc.Input(id=ids.RAT_FORM_NOTE, placeholder=t("rat.form.note", lang)), className=cell + "rat-form-note"
+            ),
+            html.Div(
+                dcc.Input(id=ids.RAT_FORM_EVIDENCE, placeholder=t("rat.form.evidence", lang)),
+                className=cell + "rat-form-ev",
+            ),
             html.Button(t("rat.form.submit", lang), id=ids.RAT_FORM_SUBMIT, className="export rat-form-submit"),
             html.Div(id=ids.RAT_FORM_MSG, className="rat-import-msg"),
         ],
@@ -320,6 +325,13 @@ def _status(r: TaskRow, lang: str) -> html.Span:
     return html.Span(t(f"rat.status.{flag}", lang), className=f"rat-status rat-status-{flag}")
 
 
+def _evidence(evidence: str) -> Any:
+    """A link opens the evidence; other evidence shows as a mark with its text on hover."""
+    if evidence.startswith(("http://", "https://")):
+        return html.A("↗", href=evidence, target="_blank", rel="noopener", title=evidence, className="rat-link")
+    return html.Span("✓", title=evidence) if evidence else "—"
+
+
 def _task_table(rows: Sequence[TaskRow], lang: str) -> html.Table:
     body = [
         html.Tr(
@@ -330,10 +342,7 @@ def _task_table(rows: Sequence[TaskRow], lang: str) -> html.Table:
                 html.Td("—" if r.expected is None else f"{r.expected:.0f}%", className="num rat-dim"),
                 html.Td(f"{r.due:%Y-%m-%d}", className="num"),
                 html.Td(_status(r, lang)),
-                html.Td(
-                    html.A("↗", href=r.evidence, target="_blank") if r.evidence.startswith("http") else r.evidence[:12],
-                    className="rat-dim",
-                ),
+                html.Td(_evidence(r.evidence), className="rat-dim"),
             ],
             **ids.data_attrs(task=r.task_id),
         )
