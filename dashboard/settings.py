@@ -228,6 +228,26 @@ class RatingSettings(Section):
         "key_place_coverage, air_monitoring); the rest come from department entry",
     )
 
+    @field_validator("derived")
+    @classmethod
+    def _known_derivations(cls, value: dict[str, str]) -> dict[str, str]:
+        known = ("bus_prediction", "key_place_coverage", "air_monitoring")
+        for indicator, name in value.items():
+            if name not in known:
+                hint = get_close_matches(name, known, n=1)
+                did = f" (did you mean {hint[0]!r}?)" if hint else ""
+                raise ValueError(f"{indicator}: unknown derivation {name!r}{did}; known: {', '.join(known)}")
+        return value
+
+    @field_validator("costs")
+    @classmethod
+    def _five_steps(cls, value: dict[str, float | list[float]]) -> dict[str, float | list[float]]:
+        for indicator, cost in value.items():
+            steps = cost if isinstance(cost, list) else [cost]
+            if (isinstance(cost, list) and len(cost) != 5) or any(c < 0 for c in steps):
+                raise ValueError(f"costs of {indicator}: one effort ≥ 0 or five (the steps to star 1…5)")
+        return value
+
 
 class SourceSettings(Section):
     """One datasource: its kind plus the kind's own options (checked by the kind)."""

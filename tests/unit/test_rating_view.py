@@ -283,3 +283,14 @@ def test_progress_form_is_checked_like_an_upload(services_at_now) -> None:  # ty
     rows = store.read("rating_tasks").frame
     last = rows.loc[rows["task_id"] == tid].sort_values("reported_at").iloc[-1]
     assert (last["status"], last["percent"], last["note"]) == ("done", 100.0, "验收")
+
+
+def test_rating_settings_reject_unknown_derivations_and_bad_costs() -> None:
+    from dashboard.settings import ConfigError, load_settings
+
+    with pytest.raises((ConfigError, ValueError), match="did you mean 'bus_prediction'"):
+        load_settings(None, rating={"derived": {"HM-02": "bus_predictions"}})
+    with pytest.raises((ConfigError, ValueError), match="five"):
+        load_settings(None, rating={"costs": {"HM-05": [1, 2]}})
+    ok = load_settings(None, rating={"costs": {"HM-05": [1, 1, 2, 4, 8]}, "bonus_mode": "sum"}).rating
+    assert rv.rules_of(ok).bonus_mode == "sum" and rv.costs_of(ok)["HM-05"] == [1, 1, 2, 4, 8]
