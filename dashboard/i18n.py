@@ -461,7 +461,11 @@ TEXT: Mapping[str, tuple[str, str]] = {
     "rat.held": ("必达指标未达标，限制星级：{ids}", "Held back by mandatory indicators: {ids}"),
     "rat.composite": ("综合得分", "Composite"),
     "rat.parts": ("核心 {core} + 特色加分 {bonus}", "core {core} + bonus {bonus}"),
-    "rat.missing": ("{period} · 缺值 {missing} 项 · 过期 {stale} 项", "{period} · {missing} missing · {stale} stale"),
+    "rat.missing": (
+        "{period} · 缺值 {missing} 项 · 过期 {stale} 项 · 缺佐证 {bare} 项",
+        "{period} · {missing} missing · {stale} stale · {bare} without evidence",
+    ),
+    "rat.tag.bare": ("无佐证", "no evidence"),
     "rat.sample": (
         "示例目录：阈值与权重非官方数据，导入正式指标表后替换",
         "Sample catalogue: not the official figures",

@@ -208,7 +208,9 @@ def standing(view: RatingView, lang: str) -> Any:
             html.Div(gap, className="rat-line rat-gap"),
             *held,
             html.Div(
-                t("rat.missing", lang).format(missing=len(ev.missing), stale=len(ev.stale), period=ev.period or "—"),
+                t("rat.missing", lang).format(
+                    missing=len(ev.missing), stale=len(ev.stale), bare=len(ev.undocumented), period=ev.period or "—"
+                ),
                 className="rat-line rat-dim",
             ),
             html.Div(t("rat.sample", lang), className="rat-sample") if ev.sample else None,
@@ -237,6 +239,9 @@ def _indicator_row(r: IndicatorResult, lang: str, derived: set[str], mixed: bool
         html.Span(t("rat.tag.sample", lang), className="rat-tag") if ind.sample and mixed else None,
         html.Span(t("rat.tag.auto", lang), className="rat-tag rat-tag-a") if ind.id in derived else None,
         html.Span(t("rat.tag.stale", lang), className="rat-tag rat-tag-s") if r.stale else None,
+        html.Span(t("rat.tag.bare", lang), className="rat-tag rat-tag-s")
+        if r.value is not None and not r.evidence.strip()
+        else None,
     ]
     gap = "—" if r.gap is None else f"{r.gap:g}"
     nxt = (

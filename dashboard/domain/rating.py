@@ -124,6 +124,8 @@ class Evaluation:
     held_by: tuple[str, ...] = ()
     missing: tuple[str, ...] = ()
     stale: tuple[str, ...] = ()
+    #: Indicators with a value but no evidence behind it (the standard asks for 佐证材料).
+    undocumented: tuple[str, ...] = ()
     sample: bool = False
     stars: Mapping[str, int] = field(default_factory=dict, hash=False)
 
@@ -333,6 +335,7 @@ def evaluate(
         held_by=held,
         missing=tuple(r.indicator.id for r in results if r.value is None),
         stale=tuple(r.indicator.id for r in results if r.stale),
+        undocumented=tuple(r.indicator.id for r in results if r.value is not None and not r.evidence.strip()),
         sample=any(i.sample for i in indicators),
         stars=stars,
     )

@@ -209,3 +209,11 @@ def test_plan_rejects_bad_targets_and_costs() -> None:
         plan(ev, 3, {"*": -1})
     blocked = evaluate([ind("A1", mandatory=True, th=(10, 20, None, None, None))], values({"A1": 10.0}))
     assert not plan(blocked, 4, {}).feasible
+
+
+def test_values_without_evidence_are_flagged() -> None:
+    rows = pd.DataFrame(
+        {"indicator_id": ["A1", "B2"], "period": "2026Q4", "value": [30.0, 20.0], "evidence": ["台账", " "]}
+    )
+    ev = evaluate([ind("A1"), ind("B2"), ind("C3")], rows)
+    assert ev.undocumented == ("B2",) and ev.missing == ("C3",)
