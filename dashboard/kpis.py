@@ -365,8 +365,11 @@ def spots_warning(f: Frames, scope: Scope, areas: Areas, now: datetime) -> Compu
 
 
 def star_rating(f: Frames, scope: Scope, areas: Areas, now: datetime) -> Computed:
-    result = rating.evaluate(f["rating_indicators"], f["rating_values"])
-    return Computed(result.composite, label=f"{result.star}★")
+    """The district's composite (value) and star (label); ``rating_rules`` (one row) carries the configured rules."""
+    given = f.get("rating_rules")
+    rules = rating.Rules(**given.iloc[0].to_dict()) if given is not None and len(given) else rating.Rules()
+    result = rating.evaluate(f["rating_indicators"], f["rating_values"], rules, rating.period_of(now))
+    return Computed(round(result.composite, 2), label=f"{result.star}★")
 
 
 COMPUTE: dict[str, Compute] = {
@@ -494,6 +497,11 @@ def _tile(spec: TileSpec, live: Live, areas: Areas | Failed, settings: Settings,
 
         # Configured capacities (entered or LB/T 034) replace the feed's, as in the tourism scene.
         frames["scenic_spots"] = with_capacities(frames["scenic_spots"], settings.tourism)
+    if "rating_indicators" in frames and "rating_values" in frames:
+        from dashboard.rating_view import tile_frames
+
+        # The scene's values (derived ones included) and its configured rules: the badge says what the scene says.
+        frames |= tile_frames(live, settings, frames, now)
     try:
         c = CATALOGUE.compute[spec.id](frames, scope, areas, now)  # type: ignore[arg-type]
     except (ValueError, KeyError) as exc:

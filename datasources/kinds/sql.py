@@ -156,6 +156,19 @@ def build_metadata() -> MetaData:
         SaColumn("state_to", String(16)),
         SaColumn("detail", Text),
     )
+    # Indicator values departments entered for the star rating (issue #8): appended, never updated or deleted,
+    # so a corrected value keeps the one it replaced (rating_values holds only the newest per quarter).
+    Table(
+        "rating_entries",
+        meta,
+        SaColumn("seq", Integer, primary_key=True, autoincrement=True),
+        SaColumn("indicator_id", String(64), nullable=False, index=True),
+        SaColumn("period", String(8), nullable=False),
+        SaColumn("value", Float, nullable=False),
+        SaColumn("evidence", String(400)),
+        SaColumn("reported_by", String(40), nullable=False),
+        SaColumn("at", UtcDateTime, nullable=False),
+    )
     return meta
 
 
