@@ -127,3 +127,36 @@ def evt_action(action: object) -> dict[str, object]:
 def evt_check(item: object) -> dict[str, object]:
     """A checklist step's toggle on the event page."""
     return {"type": "evt-check", "item": item}
+
+
+# ---- big screens (/screen/<id>) and the operator console (/console) ----
+SCREEN_ROOT = "screen-root"
+SCREEN_MODE = "screen-mode"
+SCREEN_NOW = "screen-now"
+SCREEN_SINCE = "screen-since"
+CONSOLE_TICK = "console-tick"
+CONSOLE_MSG = "console-msg"
+CONSOLE_ALARMS = "console-alarms"
+#: The console's per-screen parts are pattern-matched (one set per configured screen).
+SCREEN_FIELDS = ("scene", "scope")
+SCREEN_COMMANDS = ("show", "pin", "run", "pause", "resume")
+
+
+def scr_status(screen: object) -> dict[str, object]:
+    """A screen's live status cell on the console (online, last seen, what it shows)."""
+    return {"type": "scr-status", "screen": screen}
+
+
+def scr_field(screen: object, name: object) -> dict[str, object]:
+    """A screen's scene or scope chooser on the console."""
+    return {"type": "scr-field", "screen": screen, "name": name}
+
+
+def scr_cmd(screen: object, command: object) -> dict[str, object]:
+    """A console button sending ``command`` (show, pin, run, pause, resume) to a screen."""
+    return {"type": "scr-cmd", "screen": screen, "command": command}
+
+
+def scr_ack(event: object) -> dict[str, object]:
+    """The console's acknowledge button of an event holding screens."""
+    return {"type": "scr-ack", "event": event}
