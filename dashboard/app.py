@@ -11,6 +11,7 @@ from datetime import datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 import dash
 from dash import Dash, html
@@ -128,6 +129,9 @@ def _layout(settings: Settings, refresh_ms: int) -> html.Div:
     from flask import has_request_context, request
 
     path = request.path if has_request_context() else "/"
+    if path.endswith("/_dash-layout") and request.referrer:
+        # The layout is fetched by the page at its own URL: that page is the one being framed.
+        path = urlparse(request.referrer).path
     lang = request_lang(settings.language)
     if path.startswith("/screen/"):
         screen_id = path.split("/")[2]

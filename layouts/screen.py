@@ -44,6 +44,14 @@ def frame(lang: str, screen_name: str, refresh_ms: int) -> html.Div:
                                 id=ids.SCREEN_MODE, className="screen-mode", children=t("screen.connecting", lang)
                             ),
                             html.Time(id=ids.CLOCK, className="clock", children="----"),
+                            # The language a screen shows is its browser's cookie; the shell's language
+                            # callback keeps this link's return path, as on every page.
+                            html.A(
+                                t("lang.switch", lang),
+                                id=ids.LANG_LINK,
+                                className="lang-switch screen-lang",
+                                href=f"/lang/{'en' if lang == 'zh-CN' else 'zh-CN'}",
+                            ),
                         ],
                     ),
                 ],
