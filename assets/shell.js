@@ -51,8 +51,14 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
     // differ. While the server does not answer, the screen keeps its last data, marked stale, and stops its
     // periodic refresh; the first answer after that refreshes everything at once. The state kept here has a
     // fixed size (no growth over days of running).
-    screenSync: async function (_tick, pathname, search, refreshes) {
+    screenSync: async function (ticks, pathname, search, refreshes) {
       const none = window.dash_clientside.no_update;
+      // Parts of the screen frame come as lists: one of each on a screen, none on other pages.
+      const parts = (root, mode, now, since) =>
+        [root, mode, now, since].map((v) => (v === none ? none : (ticks || []).map(() => v)));
+      const answer = (go, root, mode, now, since, disabled, bump) =>
+        [go, ...parts(root, mode, now, since), disabled, bump];
+      if (!ticks || !ticks.length) return answer(none, none, none, none, none, none, none);
       const link = (window.shantingScreen = window.shantingScreen || { fails: 0, lastOk: null });
       const id = (pathname || "").split("/")[2] || "";
       const shown = new URLSearchParams(search || "");
@@ -64,19 +70,19 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
           headers: { "Content-Type": "application/json" },
           body: JSON.stringify({ scene: shown.get("scene"), scope: shown.get("scope") }),
         });
-        if (resp.status === 404) return [none, "shell screen", none, none, none, false, none];
+        if (resp.status === 404) return answer(none, "shell screen", none, none, none, false, none);
         if (!resp.ok) throw new Error(`HTTP ${resp.status}`);
         const body = await resp.json();
         const wasOffline = link.fails >= SCREEN_OFFLINE_AFTER;
         link.fails = 0;
         link.lastOk = new Date();
         const go = sameQuery(body.search, search) ? none : body.search;
-        return [go, "shell screen", body.label, body.now, "", false, wasOffline ? (refreshes || 0) + 1 : none];
+        return answer(go, "shell screen", body.label, body.now, "", false, wasOffline ? (refreshes || 0) + 1 : none);
       } catch (err) {
         link.fails += 1;
-        if (link.fails < SCREEN_OFFLINE_AFTER) return [none, none, none, none, none, none, none];
+        if (link.fails < SCREEN_OFFLINE_AFTER) return answer(none, none, none, none, none, none, none);
         const since = link.lastOk ? window.dash_clientside.shanting.clock(null, link.lastOk) : "—";
-        return [none, "shell screen offline", none, none, since, true, none];
+        return answer(none, "shell screen offline", none, none, since, true, none);
       }
     },
   },

@@ -91,13 +91,13 @@ def register(app: Dash, services: Services) -> None:
     app.clientside_callback(
         ClientsideFunction("shanting", "screenSync"),
         Output(ids.URL, "search", allow_duplicate=True),
-        Output(ids.SCREEN_ROOT, "className"),
-        Output(ids.SCREEN_MODE, "children"),
-        Output(ids.SCREEN_NOW, "children"),
-        Output(ids.SCREEN_SINCE, "children"),
+        Output(ids.screen_part("root", ALL), "className"),
+        Output(ids.screen_part("mode", ALL), "children"),
+        Output(ids.screen_part("now", ALL), "children"),
+        Output(ids.screen_part("since", ALL), "children"),
         Output(ids.REFRESH, "disabled"),
         Output(ids.REFRESH, "n_intervals", allow_duplicate=True),
-        Input(ids.CLOCK_TICK, "n_intervals"),
+        Input(ids.screen_part("tick", ALL), "n_intervals"),
         State(ids.URL, "pathname"),
         State(ids.URL, "search"),
         State(ids.REFRESH, "n_intervals"),
@@ -107,16 +107,23 @@ def register(app: Dash, services: Services) -> None:
     @app.callback(
         Output(ids.scr_status(ALL), "children"),
         Output(ids.CONSOLE_ALARMS, "children"),
+        Output(ids.CONSOLE_HELD, "data"),
         Input(ids.CONSOLE_TICK, "n_intervals"),
         State(ids.scr_status(ALL), "id"),
+        State(ids.CONSOLE_HELD, "data"),
     )
-    def fill_console(_n: Any, status_ids: list[dict]) -> Any:
+    def fill_console(_n: Any, status_ids: list[dict], listed: Any) -> Any:
         lang = request_lang(services.settings.language)
         cells, held = console_view(services, board, [str(i["screen"]) for i in status_ids], lang)
-        return cells, console_layout.alarm_rows(lang, held)
+        # The alarm list holds buttons: re-rendered only when it changes, so a click never lands on a
+        # button that the next refresh replaces.
+        signature = [[event_id, names] for event_id, _sev, _title, names in held]
+        if signature == listed:
+            return cells, dash.no_update, dash.no_update
+        return cells, console_layout.alarm_rows(lang, held), signature
 
     @app.callback(
-        Output(ids.CONSOLE_MSG, "children"),
+        Output(ids.console_part(ALL), "children"),
         Input(ids.scr_cmd(ALL, ALL), "n_clicks"),
         State(ids.scr_field(ALL, ALL), "value"),
         State(ids.scr_field(ALL, ALL), "id"),
@@ -125,26 +132,26 @@ def register(app: Dash, services: Services) -> None:
     def send(_clicks: Any, values: list[Any], field_ids: list[dict]) -> Any:
         trigger, clicked = ctx.triggered_id, ctx.triggered[0]["value"] if ctx.triggered else None
         if not trigger or not clicked:
-            return dash.no_update
+            return [dash.no_update] * len(ctx.outputs_list)
         fields = {(f["screen"], f["name"]): v for f, v in zip(field_ids, values, strict=True)}
         lang = request_lang(services.settings.language)
-        return reply(lang, *run_command(services, board, dict(trigger), fields, operator()))
+        return [reply(lang, *run_command(services, board, dict(trigger), fields, operator()))] * len(ctx.outputs_list)
 
     @app.callback(
-        Output(ids.CONSOLE_MSG, "children", allow_duplicate=True),
+        Output(ids.console_part(ALL), "children", allow_duplicate=True),
         Input(ids.scr_ack(ALL), "n_clicks"),
         prevent_initial_call=True,
     )
     def acknowledge(_clicks: Any) -> Any:
         trigger, clicked = ctx.triggered_id, ctx.triggered[0]["value"] if ctx.triggered else None
         if not trigger or not clicked:
-            return dash.no_update
+            return [dash.no_update] * len(ctx.outputs_list)
         lang = request_lang(services.settings.language)
         try:
             book_of(services).act(str(trigger["event"]), "acknowledge", operator(), services.now())
         except (InvalidTransition, KeyError) as exc:
-            return reply(lang, str(exc).strip("'\""), False)
-        return reply(lang, "", True)
+            return [reply(lang, str(exc).strip("'\""), False)] * len(ctx.outputs_list)
+        return [reply(lang, "", True)] * len(ctx.outputs_list)
 
 
 def operator() -> str:

@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 import dash
-from dash import Dash, html
+from dash import Dash, dcc, html
 
 from callbacks import data as data_callbacks
 from callbacks import environment as environment_callbacks
@@ -187,12 +187,8 @@ def _validation_layout(settings: Settings, refresh_ms: int) -> html.Div:
         lang, [], DISTRICT, urls, [[34.9, 117.2], [35.3, 117.7]], settings.tiles, settings.choropleth_kpi, []
     )
     # The screen frame repeats the shell's ids (clock, refresh, URL): only its own parts are added here.
-    screen_parts = [
-        html.Div(id=ids.SCREEN_ROOT),
-        html.Span(id=ids.SCREEN_MODE),
-        html.Div(id=ids.SCREEN_NOW),
-        html.Span(id=ids.SCREEN_SINCE),
-    ]
+    screen_parts: list[Any] = [html.Div(id=ids.screen_part(name)) for name in ids.SCREEN_PARTS if name != "tick"]
+    screen_parts.append(dcc.Interval(id=ids.screen_part("tick")))
     console = console_layout.page(lang, [(sid, s.name) for sid, s in settings.screens.items()], [])
     return html.Div([shell(lang, SCENES, refresh_ms), data_page(lang), page, *screen_parts, console])
 

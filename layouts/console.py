@@ -39,9 +39,10 @@ def page(lang: str, screens: Sequence[tuple[str, str]], towns: Sequence[tuple[st
         className="console",
         children=[
             dcc.Interval(id=ids.CONSOLE_TICK, interval=1000),
+            dcc.Store(id=ids.CONSOLE_HELD),
             html.H2(t("console.title", lang), className="scene-title"),
             html.P(t("console.note", lang), className="data-note"),
-            html.Div(id=ids.CONSOLE_MSG, className="console-msg", role="status"),
+            html.Div(id=ids.console_part("message"), className="console-msg", role="status"),
             html.Div([card(lang, sid, name, scenes, scopes) for sid, name in screens], className="console-screens"),
             html.H3(t("console.alarms", lang), className="console-subtitle"),
             html.Div(id=ids.CONSOLE_ALARMS, className="console-alarms"),

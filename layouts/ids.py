@@ -130,16 +130,29 @@ def evt_check(item: object) -> dict[str, object]:
 
 
 # ---- big screens (/screen/<id>) and the operator console (/console) ----
-SCREEN_ROOT = "screen-root"
-SCREEN_MODE = "screen-mode"
-SCREEN_NOW = "screen-now"
-SCREEN_SINCE = "screen-since"
+#: The screen frame's parts (``root``, ``mode``, ``now``, ``since`` and ``tick``, its own poll clock) are
+#: pattern-matched: the poll's callback then sees empty lists on other pages instead of missing ids.
+SCREEN_PARTS = ("root", "mode", "now", "since", "tick")
+
+
+def screen_part(name: object, frame: object = "frame") -> dict[str, object]:
+    """A part of the big-screen frame that the screen's poll reads or writes (callbacks match ``frame=ALL``)."""
+    return {"type": "screen-part", "name": name, "frame": frame}
+
+
 CONSOLE_TICK = "console-tick"
-CONSOLE_MSG = "console-msg"
 CONSOLE_ALARMS = "console-alarms"
+#: The signature of the alarms listed, so the list (and its buttons) is re-rendered only when it changes.
+CONSOLE_HELD = "console-held"
 #: The console's per-screen parts are pattern-matched (one set per configured screen).
 SCREEN_FIELDS = ("scene", "scope")
 SCREEN_COMMANDS = ("show", "pin", "run", "pause", "resume")
+
+
+def console_part(name: object) -> dict[str, object]:
+    """A part of the console the command callbacks write (``message``); pattern-matched, so the callbacks
+    that write it see an empty list on other pages instead of a missing id."""
+    return {"type": "console-part", "name": name}
 
 
 def scr_status(screen: object) -> dict[str, object]:

@@ -19,12 +19,13 @@ from layouts import ids
 def frame(lang: str, screen_name: str, refresh_ms: int) -> html.Div:
     """The screen's chrome around the stage; ``shell`` keeps the scenes' own full-viewport rules applying."""
     return html.Div(
-        id=ids.SCREEN_ROOT,
+        id=ids.screen_part("root"),
         className="shell screen connecting",
         lang=lang,
         children=[
             dcc.Location(id=ids.URL, refresh="callback-nav"),
             dcc.Interval(id=ids.CLOCK_TICK, interval=1000),
+            dcc.Interval(id=ids.screen_part("tick"), interval=1000),
             dcc.Interval(id=ids.REFRESH, interval=refresh_ms),
             html.Header(
                 className="screen-header",
@@ -36,12 +37,14 @@ def frame(lang: str, screen_name: str, refresh_ms: int) -> html.Div:
                             html.Span(screen_name, className="screen-name"),
                         ],
                     ),
-                    html.Div(id=ids.SCREEN_NOW, className="screen-now"),
+                    html.Div(id=ids.screen_part("now"), className="screen-now"),
                     html.Div(
                         className="header-right",
                         children=[
                             html.Span(
-                                id=ids.SCREEN_MODE, className="screen-mode", children=t("screen.connecting", lang)
+                                id=ids.screen_part("mode"),
+                                className="screen-mode",
+                                children=t("screen.connecting", lang),
                             ),
                             html.Time(id=ids.CLOCK, className="clock", children="----"),
                             # The language a screen shows is its browser's cookie; the shell's language
@@ -62,7 +65,7 @@ def frame(lang: str, screen_name: str, refresh_ms: int) -> html.Div:
                 children=[
                     html.Span(t("screen.offline", lang), className="screen-link-text"),
                     html.Span(t("screen.since", lang), className="screen-link-since"),
-                    html.Span(id=ids.SCREEN_SINCE, className="screen-link-time"),
+                    html.Span(id=ids.screen_part("since"), className="screen-link-time"),
                 ],
             ),
             html.Div(id=ids.HEALTH_STRIP, className="health-strip", role="status"),

@@ -158,3 +158,23 @@ def test_playlists_and_screen_ids_are_checked_when_settings_load(make_settings) 
         make_settings(screens={"x": {"name": "x", "playlist": []}})
     with pytest.raises(ConfigError, match="dwell_s"):
         make_settings(screens={"x": {"name": "x", "playlist": [{"scene": "video", "dwell_s": 0.5}]}})
+
+
+def test_the_screen_page_renders_its_scene_and_names_an_unknown_screen_or_scene(make_settings) -> None:  # type: ignore[no-untyped-def]
+    from dash import html
+
+    from callbacks.screens import screen_page
+
+    settings = make_settings(screens=SCREENS)
+    services = Services.create(Flask("page"), settings, build_sources(settings))
+    rendered: list[tuple[str, str | None]] = []
+
+    def render(scene: Any, scope: str | None, _query: dict[str, Any]) -> Any:
+        rendered.append((scene.id, scope))
+        return html.Div("scene")
+
+    assert "unknown screen 'nope'; known screens: lobby, wall" in str(screen_page(services, render, "nope"))
+    assert "unknown scene 'weather'; known scenes: overview" in str(screen_page(services, render, "lobby", "weather"))
+    stage = screen_page(services, render, "lobby", "video", "town:370406104")
+    assert rendered == [("video", "town:370406104")]
+    assert stage.className == "screen-stage" and stage.to_plotly_json()["props"]["data-scene"] == "video"
