@@ -63,6 +63,35 @@ def store_copy(live_db: Path, tmp_path: Path) -> Path:
     return db
 
 
+@pytest.fixture
+def operator() -> Any:
+    """A second browser for the operator's console: the screen keeps its own, visible, window (a background
+    tab of one browser is hidden, and a hidden page does not render)."""
+    from selenium import webdriver
+
+    from tests.conftest import pytest_setup_options
+
+    driver = webdriver.Chrome(options=pytest_setup_options())
+    yield driver
+    driver.quit()
+
+
+def until(check: Any, what: str, timeout: float = 20) -> Any:
+    """Poll ``check()`` in the operator's browser until it is truthy."""
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+
+    deadline, last = time.monotonic() + timeout, None
+    while time.monotonic() < deadline:
+        try:
+            last = check()
+        except (NoSuchElementException, StaleElementReferenceException):
+            last = None
+        if last:
+            return last
+        time.sleep(0.3)
+    raise AssertionError(f"{what}: never happened (last: {last!r})")
+
+
 def start(dash_duo, settings, free_port: int, path: str) -> None:  # type: ignore[no-untyped-def]
     dash_duo.driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": HOOK})
     dash_duo.start_server(create_app(settings), port=free_port)
@@ -124,58 +153,51 @@ def test_scr001_a_screen_fills_every_wall_without_scrollbars_and_shows_clock_and
 
 
 def test_scr002_the_console_switches_a_screen_and_the_screen_follows_within_2_s(  # type: ignore[no-untyped-def]
-    dash_duo, store_copy, make_settings, free_port
+    dash_duo, store_copy, make_settings, free_port, operator
 ) -> None:
     settings = make_settings(
         store_url=f"sqlite:///{store_copy}",
         screens=screens(lobby=[{"scene": "overview", "dwell_s": 600}], wall=[{"scene": "video", "dwell_s": 600}]),
     )
     start(dash_duo, settings, free_port, "/screen/lobby")
-    screen_tab = dash_duo.driver.current_window_handle
     wait_for(dash_duo, lambda: "scene=overview" in query(dash_duo), "the screen's rotation")
 
-    dash_duo.driver.switch_to.new_window("tab")
-    dash_duo.driver.get(f"{dash_duo.server_url}/console")
+    operator.get(f"{dash_duo.server_url}/console")
     card = '[data-screen="lobby"]'
-    wait_for(
-        dash_duo, lambda: dash_duo.find_element(f"{card} [data-online]").get_attribute("data-online") == "yes", "online"
-    )
-    assert "总览 · 山亭区" in dash_duo.find_element(f"{card} .console-showing").text
-    assert dash_duo.find_element('[data-screen="wall"] [data-online]').get_attribute("data-online") == "no"
 
-    choose(dash_duo, f"{card} .console-controls .console-select:nth-of-type(1)", "文旅客流")
-    dash_duo.find_element(f"{card} .cmd-show").click()
-    wait_for(dash_duo, lambda: dash_duo.find_element(".console-msg").text == "已执行", "the command taken")
+    def css(selector: str) -> Any:
+        return operator.find_element(By.CSS_SELECTOR, selector)
 
-    # The screen (in its tab, in the background meanwhile) follows the console.
-    dash_duo.driver.switch_to.window(screen_tab)
-    wait_for(dash_duo, lambda: "scene=tourism" in query(dash_duo), "the screen following", timeout=6)
+    until(lambda: css(f"{card} [data-online]").get_attribute("data-online") == "yes", "the screen online")
+    until(lambda: "总览 · 山亭区" in css(f"{card} .console-showing").text, "what the screen shows")
+    assert css('[data-screen="wall"] [data-online]').get_attribute("data-online") == "no"
+
+    choose(operator, f"{card} .console-controls .console-select:nth-of-type(1)", "文旅客流")
+    css(f"{card} .cmd-show").click()
+    sent = time.monotonic()
+    wait_for(dash_duo, lambda: "scene=tourism" in query(dash_duo), "the screen following", timeout=5)
+    took = time.monotonic() - sent
+    assert took < 2.0, f"the screen followed after {took:.1f} s"
+    assert css(".console-msg").text == "已执行"
     dash_duo.wait_for_element(".screen-stage[data-scene=tourism]", timeout=10)
     wait_for(dash_duo, lambda: dash_duo.find_element(".screen-mode").text == "固定", "the pinned mode shown")
 
-    # Timed with the screen in front (a background tab's timers are throttled by the browser): the same
-    # command, sent as the console sends it, reaches the screen within 2 s.
-    dash_duo.driver.execute_script(COMMAND, "lobby", {"command": "show", "scene": "video", "scope": "district"})
-    sent = time.monotonic()
-    wait_for(dash_duo, lambda: "scene=video" in query(dash_duo), "the screen following", timeout=5)
-    took = time.monotonic() - sent
-    assert took < 2.0, f"the screen followed after {took:.1f} s"
-
-    # The console sees the screen's heartbeat with the new scene.
-    dash_duo.driver.switch_to.window(dash_duo.driver.window_handles[-1])
-    wait_for(dash_duo, lambda: "治安视频" in dash_duo.find_element(f"{card} .console-showing").text, "the heartbeat")
+    # The console sees the screen's heartbeat with the new scene; "run" gives the screen its playlist back.
+    until(lambda: "文旅客流" in css(f"{card} .console-showing").text, "the heartbeat")
+    css(f"{card} .cmd-run").click()
+    wait_for(dash_duo, lambda: "scene=overview" in query(dash_duo), "the playlist again", timeout=5)
+    wait_for(dash_duo, lambda: dash_duo.find_element(".screen-mode").text == "轮播 1/1", "the rotating mode shown")
     assert not severe(dash_duo)
 
 
-def choose(dash_duo, dropdown: str, label: str) -> None:  # type: ignore[no-untyped-def]
+def choose(driver: Any, dropdown: str, label: str) -> None:
     """Pick ``label`` in a Dash dropdown the way an operator does: open it, click the option."""
-    dash_duo.find_element(dropdown).click()
-    option = wait_for(
-        dash_duo,
+    driver.find_element(By.CSS_SELECTOR, dropdown).click()
+    option = until(
         lambda: next(
             (
                 o
-                for o in dash_duo.driver.find_elements(By.XPATH, f"//*[normalize-space(text())='{label}']")
+                for o in driver.find_elements(By.XPATH, f"//*[normalize-space(text())='{label}']")
                 if o.is_displayed() and o.tag_name != "a"
             ),
             None,
@@ -206,7 +228,7 @@ def test_scr003_a_rotation_advances_and_pauses(dash_duo, store_copy, make_settin
 
 
 def test_scr004_a_severe_event_takes_the_screen_over_until_acknowledged(  # type: ignore[no-untyped-def]
-    dash_duo, store_copy, make_settings, free_port
+    dash_duo, store_copy, make_settings, free_port, operator
 ) -> None:
     settings = make_settings(
         store_url=f"sqlite:///{store_copy}",
@@ -217,7 +239,6 @@ def test_scr004_a_severe_event_takes_the_screen_over_until_acknowledged(  # type
     )
     start(dash_duo, settings, free_port, "/screen/lobby")
     wait_for(dash_duo, lambda: "scene=overview" in query(dash_duo), "the rotation")
-    screen_tab = dash_duo.driver.current_window_handle
 
     store = SqlSource("store", SqlOptions(url=f"sqlite:///{store_copy}"))
     now = now_utc()
@@ -243,14 +264,13 @@ def test_scr004_a_severe_event_takes_the_screen_over_until_acknowledged(  # type
     assert dash_duo.find_element(".screen-mode").text == "告警接管"
 
     # The operator acknowledges it on the console; the screen goes back to its rotation.
-    dash_duo.driver.switch_to.new_window("tab")
-    dash_duo.driver.get(f"{dash_duo.server_url}/console")
-    button = wait_for(dash_duo, lambda: dash_duo.find_element('[data-event="evt-scr004"] button'), "the alarm")
-    assert "屏1" in dash_duo.find_element('[data-event="evt-scr004"] .console-held').text
-    assert "侧屏" not in dash_duo.find_element('[data-event="evt-scr004"] .console-held').text
+    operator.get(f"{dash_duo.server_url}/console")
+    held = '[data-event="evt-scr004"]'
+    button = until(lambda: operator.find_element(By.CSS_SELECTOR, f"{held} button"), "the alarm on the console")
+    assert "屏1" in operator.find_element(By.CSS_SELECTOR, f"{held} .console-held").text
+    assert "侧屏" not in operator.find_element(By.CSS_SELECTOR, f"{held} .console-held").text
     button.click()
-    wait_for(dash_duo, lambda: dash_duo.find_element(".console-msg").text == "已执行", "acknowledged")
-    dash_duo.driver.switch_to.window(screen_tab)
+    until(lambda: operator.find_element(By.CSS_SELECTOR, ".console-msg").text == "已执行", "acknowledged")
     wait_for(dash_duo, lambda: "alarm" not in query(dash_duo) and "scene=overview" in query(dash_duo), "released", 6)
     dash_duo.wait_for_element(".screen-stage[data-scene=overview]", timeout=10)
     assert not dash_duo.find_elements(".alarm-banner")
