@@ -20,6 +20,7 @@ from callbacks import data as data_callbacks
 from callbacks import environment as environment_callbacks
 from callbacks import events as events_callbacks
 from callbacks import overview as overview_callbacks
+from callbacks import rating as rating_callbacks
 from callbacks import screens as screen_callbacks
 from callbacks import shell as shell_callbacks
 from callbacks import tourism as tourism_callbacks
@@ -43,6 +44,7 @@ from layouts.data_page import data_page
 from layouts.environment import page as environment_page
 from layouts.overview import overview, scope_error
 from layouts.placeholder import not_found, under_construction
+from layouts.rating import rating as rating_page
 from layouts.shell import shell
 from layouts.tourism import page as tourism_page
 from layouts.transport import page as transport_page
@@ -86,6 +88,7 @@ def create_app(
     video_callbacks.register(app, services)
     tourism_callbacks.register(app, services)
     transport_callbacks.register(app, services)
+    rating_callbacks.register(app, services)
     events_callbacks.register(app, services)
     screen_callbacks.register(app, services)
     routes.register(app.server, services)
@@ -154,6 +157,8 @@ def _scene_layout(scene: Scene, services: Services, scope: str | None = None, **
         return tourism_page(services, lang, scope, _query.get("mode"))
     if scene.id == "transport":
         return transport_page(services, lang, scope)
+    if scene.id == "rating":
+        return rating_page(lang, services.settings.rating.target_star)
     if scene.id == "events":
         return events_callbacks.page(services, lang, _query.get("event"))
     return under_construction(scene.id, lang)

@@ -192,6 +192,11 @@ class Catalogue:
     def get(self, rule_id: str) -> Rule | None:
         return next((r for r in self.rules if r.id == rule_id), None)
 
+    def enabled(self, rule_id: str) -> bool:
+        """Whether the rule is in the catalogue and switched on (a scene runs its own rule only then)."""
+        rule = self.get(rule_id)
+        return rule is not None and rule.enabled
+
     def engine_rules(self) -> tuple[Rule, ...]:
         return tuple(r for r in self.rules if r.enabled and r.evaluator == "engine")
 

@@ -2,8 +2,13 @@
 
 An event is a row of the ``events`` feed (what the ticker, the map and other systems read: its current state) plus
 its entries in ``event_log``, the append-only audit log (who did what, when, from which state to which, with the
-data that triggered it). :class:`EventBook` is the only writer of both: every change appends an entry first, then
-rewrites the feed row's state; nothing is deleted, so an event's history is its log.
+data that triggered it). :class:`EventBook` is the only writer of both: every change appends an entry and
+rewrites the feed row's state in one transaction; nothing is deleted, so an event's history is its log.
+
+Two operators (or an operator and the rules) acting on one event at once cannot both win: an entry is appended
+only while its ``state_from`` is still the event's state in the log (checked by the INSERT itself, under a
+per-event advisory lock on PostgreSQL; SQLite serialises writers), so the loser gets :class:`InvalidTransition`
+("changed meanwhile") and nothing of it is written.
 
 :func:`engine_rules` is what the live loop runs: the rule engine (:mod:`dashboard.domain.rules`) over the store's
 recent rows, then :meth:`EventBook.sync` (events the scenes' own rules wrote get their log entries) and
@@ -15,12 +20,13 @@ from __future__ import annotations
 import json
 import logging
 import math
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import insert, select
+from sqlalchemy import exists, func, literal, select
 
 from dashboard.domain import lifecycle
 from dashboard.domain.lifecycle import Entry, InvalidTransition, Record
@@ -110,17 +116,42 @@ class EventBook:
         who = (who or "").strip()[:80] or "operator"
         if action == "escalate" and self.record(event_id).escalations:
             raise InvalidTransition(f"event {event_id} is already escalated")
-        self._append(event_id, now, who, action, row["state"], to, detail)
-        if to != row["state"]:
-            self._write_row({**row, "state": to}, now, f"events:{action}")
+        with self._transaction(event_id) as conn:
+            if not self._append(conn, event_id, now, who, action, row["state"], to, detail):
+                raise InvalidTransition(f"event {event_id} changed meanwhile (someone else acted on it): reload it")
+            if to != row["state"]:
+                self._write_row(conn, {**row, "state": to}, now, f"events:{action}")
         return self.record(event_id)
 
-    def raise_event(self, row: Mapping[str, Any], now: datetime, who: str = SYSTEM, **detail: Any) -> None:
-        self._append(str(row["event_id"]), now, who, "raise", None, str(row["state"]), detail)
-        self._write_row(row, now, "rules:engine")
+    def raise_event(self, row: Mapping[str, Any], now: datetime, who: str = SYSTEM, **detail: Any) -> bool:
+        """Open an event (its first log entry and its feed row); False when it exists already (deduplicated)."""
+        event_id = str(row["event_id"])
+        with self._transaction(event_id) as conn:
+            if not self._append(conn, event_id, now, who, "raise", None, str(row["state"]), detail):
+                return False
+            self._write_row(conn, row, now, "rules:engine")
+        return True
+
+    @contextmanager
+    def _transaction(self, event_id: str) -> Iterator[Any]:
+        """One transaction for one event's change, committed only if the block finishes.
+
+        PostgreSQL: a transaction-scoped advisory lock per event, so a concurrent change waits and then sees this
+        one; SQLite takes its database write lock at the first write, which serialises writers anyway.
+        """
+        with self._connect() as conn:
+            if self.engine.dialect.name == "postgresql":
+                conn.execute(select(func.pg_advisory_xact_lock(func.hashtext(f"event:{event_id}"))))
+            try:
+                yield conn
+            except BaseException:
+                conn.rollback()
+                raise
+            conn.commit()
 
     def _append(
         self,
+        conn: Any,
         event_id: str,
         at: datetime,
         who: str,
@@ -128,7 +159,12 @@ class EventBook:
         frm: str | None,
         to: str | None,
         detail: Mapping[str, Any],
-    ) -> None:
+    ) -> bool:
+        """Append an entry if ``frm`` is still the event's state in the log (None: the log is empty).
+
+        The check is part of the INSERT, so it holds at the moment of writing; returns whether it was written.
+        """
+        log_ = self.table
         values = {
             "event_id": event_id,
             "at": at,
@@ -138,13 +174,26 @@ class EventBook:
             "state_to": to,
             "detail": json.dumps(_plain(detail), ensure_ascii=False),
         }
-        with self._connect() as conn:
-            conn.execute(insert(self.table), [values])
-            conn.commit()
+        mine = log_.c.event_id == event_id
+        if frm is None:
+            still = ~exists(select(log_.c.seq).where(mine))
+        else:
+            latest = (
+                select(log_.c.state_to)
+                .where(mine, log_.c.state_to.is_not(None), log_.c.state_to != "")
+                .order_by(log_.c.seq.desc())
+                .limit(1)
+                .scalar_subquery()
+            )
+            still = func.coalesce(latest, "new") == frm  # an event the scenes wrote, not yet logged, is new
+        row = select(*[literal(v, type_=log_.c[k].type).label(k) for k, v in values.items()]).where(still)
+        # RETURNING, not rowcount: the PostgreSQL driver reports -1 rows for INSERT … SELECT.
+        return conn.execute(log_.insert().from_select(list(values), row).returning(log_.c.seq)).first() is not None
 
-    def _write_row(self, row: Mapping[str, Any], now: datetime, origin: str) -> None:
+    def _write_row(self, conn: Any, row: Mapping[str, Any], now: datetime, origin: str) -> None:
         frame = pd.DataFrame([{c: row.get(c) for c in COLUMNS}])
-        result = self.store.write("events", frame, now=max(now, pd.Timestamp(row["ts"]).to_pydatetime()), origin=origin)
+        at = max(now, pd.Timestamp(row["ts"]).to_pydatetime())
+        result = self.store.write_in(conn, "events", frame, now=at, origin=origin)  # type: ignore[attr-defined]
         if not result.report.ok:
             raise ValueError(f"event {row['event_id']} rejected: {result.report.summary()}")
 
@@ -160,7 +209,7 @@ class EventBook:
                 if self._exists(c.event_id):  # the same breach, already resolved or closed by an operator
                     continue
                 assert cond is not None
-                self.raise_event(
+                raised = self.raise_event(
                     {
                         "event_id": c.event_id,
                         "ts": cond.since,
@@ -177,15 +226,28 @@ class EventBook:
                     subject=subject.id,
                     **data,
                 )
+                if not raised:  # another process raised it between the check and now
+                    continue
             elif c.action == "update":
-                row = self.row(c.event_id)
-                self._append(c.event_id, now, SYSTEM, "update", row["state"], row["state"], data)
                 assert cond is not None
-                self._write_row({**row, "title": title(rule, subject.name, cond.worst)}, now, "rules:engine")
+                if not self._update(c.event_id, {"title": title(rule, subject.name, cond.worst)}, now, data):
+                    continue
             else:
-                self.act(c.event_id, "auto_resolve", SYSTEM, now, **data)
+                try:
+                    self.act(c.event_id, "auto_resolve", SYSTEM, now, **data)
+                except InvalidTransition:  # an operator resolved or closed it meanwhile: the next pass re-plans
+                    continue
             done += 1
         return done
+
+    def _update(self, event_id: str, changes: Mapping[str, Any], now: datetime, data: Mapping[str, Any]) -> bool:
+        """The rules' update of an open event (its title follows the worst value); skipped if it changed meanwhile."""
+        row = self.row(event_id)
+        with self._transaction(event_id) as conn:
+            if not self._append(conn, event_id, now, SYSTEM, "update", row["state"], row["state"], data):
+                return False
+            self._write_row(conn, {**row, **changes}, now, "rules:engine")
+        return True
 
     def open_events(self, now: datetime) -> list[OpenEvent]:
         """Open events of engine rules with their subject and the worst value their log recorded."""
@@ -215,13 +277,16 @@ class EventBook:
             rec = records[e.event_id]
             origin = f"{SYSTEM}:{e.domain}"
             if not rec.entries:
-                self._append(e.event_id, e.ts.to_pydatetime(), origin, "raise", None, "new", {"title": e.title})
+                with self._transaction(e.event_id) as conn:
+                    if self._append(
+                        conn, e.event_id, e.ts.to_pydatetime(), origin, "raise", None, "new", {"title": e.title}
+                    ):
+                        done += 1
                 rec = lifecycle.replay(e.event_id, self.entries([e.event_id]))
-                done += 1
             if rec.state != e.state:
                 action = "auto_resolve" if e.state == "resolved" and rec.state in lifecycle.OPEN_STATES else "update"
-                self._append(e.event_id, now, origin, action, rec.state, e.state, {"title": e.title})
-                done += 1
+                with self._transaction(e.event_id) as conn:
+                    done += self._append(conn, e.event_id, now, origin, action, rec.state, e.state, {"title": e.title})
         return done
 
     def escalate(self, now: datetime, after: timedelta) -> int:
@@ -232,8 +297,10 @@ class EventBook:
         for eid, rec in self.records(waiting["event_id"].tolist()).items():
             if rec.state == "new" and not rec.escalations and rec.raised_at and now - rec.raised_at >= after:
                 minutes = round((now - rec.raised_at).total_seconds() / 60)
-                self._append(eid, now, SYSTEM, "escalate", "new", "new", {"unacknowledged_min": minutes})
-                done += 1
+                with self._transaction(eid) as conn:
+                    done += self._append(
+                        conn, eid, now, SYSTEM, "escalate", "new", "new", {"unacknowledged_min": minutes}
+                    )
         return done
 
     def _exists(self, event_id: str) -> bool:

@@ -65,6 +65,8 @@ class Tile:
     label: str = ""  # e.g. the AQI category or crowding band
     stale: bool = False
     failing: str | None = None
+    #: A feed of the tile fails now and the value is from its last rows (shown dimmed, marked 数据源异常): why.
+    degraded: str | None = None
 
     @property
     def level(self) -> Literal["ok", "warn", "bad", "none"]:
@@ -363,8 +365,11 @@ def spots_warning(f: Frames, scope: Scope, areas: Areas, now: datetime) -> Compu
 
 
 def star_rating(f: Frames, scope: Scope, areas: Areas, now: datetime) -> Computed:
-    result = rating.evaluate(f["rating_indicators"], f["rating_values"])
-    return Computed(result.composite, label=f"{result.star}★")
+    """The district's composite (value) and star (label); ``rating_rules`` (one row) carries the configured rules."""
+    given = f.get("rating_rules")
+    rules = rating.Rules(**given.iloc[0].to_dict()) if given is not None and len(given) else rating.Rules()
+    result = rating.evaluate(f["rating_indicators"], f["rating_values"], rules, rating.period_of(now))
+    return Computed(round(result.composite, 2), label=f"{result.star}★")
 
 
 COMPUTE: dict[str, Compute] = {
@@ -463,7 +468,7 @@ def _memo_tile(spec: TileSpec, live: Live, settings: Settings, scope: Scope, now
         key,
         step,
         lambda: _tile(spec, live, live.areas(), settings, scope, now),
-        lambda t: t.failing is not None and live.ttl,
+        lambda t: (t.failing is not None or t.degraded is not None) and live.ttl,
         lock=f"tile:{spec.id}:{scope.key}",
     )
     return replace(tile, stale=_stale(spec, tile.data_time, settings, now))
@@ -492,9 +497,16 @@ def _tile(spec: TileSpec, live: Live, areas: Areas | Failed, settings: Settings,
 
         # Configured capacities (entered or LB/T 034) replace the feed's, as in the tourism scene.
         frames["scenic_spots"] = with_capacities(frames["scenic_spots"], settings.tourism)
+    if "rating_indicators" in frames and "rating_values" in frames:
+        from dashboard.rating_view import tile_frames
+
+        # The scene's values (derived ones included) and its configured rules: the badge says what the scene says.
+        frames |= tile_frames(live, settings, frames, now)
     try:
         c = CATALOGUE.compute[spec.id](frames, scope, areas, now)  # type: ignore[arg-type]
     except (ValueError, KeyError) as exc:
         return Tile(spec, failing=f"{type(exc).__name__}: {exc}"[:300])
     data_time = c.data_time.to_pydatetime() if isinstance(c.data_time, pd.Timestamp) else c.data_time
-    return Tile(spec, c.value, c.previous, c.spark, data_time, c.label, _stale(spec, data_time, settings, now))
+    degraded = next((g.failed for g in got.values() if isinstance(g, Rows) and g.failed), None)
+    stale = _stale(spec, data_time, settings, now)
+    return Tile(spec, c.value, c.previous, c.spark, data_time, c.label, stale, degraded=degraded)

@@ -16,7 +16,7 @@ import logging
 import math
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TypeVar
 
@@ -99,6 +99,9 @@ class Rows:
     frame: pd.DataFrame
     produced_at: datetime | None
     report: Report | None = None
+    #: Set when the source fails now and these are the last rows it gave (kept so screens go on showing them,
+    #: marked, instead of going blank): why it fails.
+    failed: str | None = None
 
 
 class Live:
@@ -114,14 +117,22 @@ class Live:
         self.ttl = max(1, math.floor(settings.refresh_s))
         #: Per-key locks of this process; the values live in the shared cache.
         self.locks: dict[str, threading.Lock] = {}
+        #: Per feed, the last rows read successfully in this process: what a failing source falls back to.
+        #: A reference to what the cache holds (no copy); one per feed, replaced on each fresh read.
+        self.last_good: dict[str, Rows] = {}
 
     def rows(self, feed: str) -> Rows | Failed:
-        """The feed's rows for its window (reference feeds: all rows)."""
+        """The feed's rows for its window (reference feeds: all rows).
+
+        When the source fails after having delivered, the last rows this process read come back marked
+        ``failed`` (the screens keep their picture, flagged, and health names the failure); :class:`Failed`
+        only when there is nothing to fall back to.
+        """
         # The version is looked at before the rows are read, so rows cached
         # under a version are never older than it.
         key, ttl = self.key(feed)
         # A failure is remembered for one interval only, whatever the version says.
-        return cached(  # type: ignore[no-any-return]
+        got: Rows | Failed = cached(
             self.cache,
             self.locks,
             key,
@@ -130,6 +141,11 @@ class Live:
             lambda got: isinstance(got, Failed) and self.ttl,
             lock=f"live:{feed}",
         )
+        if isinstance(got, Rows):
+            self.last_good[feed] = got
+            return got
+        last = self.last_good.get(feed)
+        return replace(last, failed=got.error) if last is not None else got
 
     def key(self, feed: str) -> tuple[str, int]:
         """Where ``feed``'s rows are cached now, and for how long."""

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
+from dash.exceptions import DependencyException
 from flask import Flask, Response, jsonify, redirect, request
 from flask.typing import ResponseReturnValue
 
@@ -32,6 +33,9 @@ ONE_YEAR = 365 * 24 * 3600
 def register(server: Flask, services: Services) -> None:
     server.register_error_handler(ScopeError, lambda e: _problem(400, str(e)))
     server.register_error_handler(ScopeNotFound, lambda e: _problem(404, str(e)))
+    # Dash answers a script path it does not serve (a typo, a probe for ../../etc/passwd) with an exception, a 500
+    # and a page-long traceback in the log; it is a plain 404.
+    server.register_error_handler(DependencyException, lambda e: _problem(404, "no such script or style sheet"))
 
     @server.get("/healthz")
     def healthz() -> tuple[Response, int]:
@@ -197,6 +201,7 @@ def _tile_json(tile: Tile) -> dict[str, Any]:
         "data_time": tile.data_time.isoformat() if tile.data_time else None,
         "stale": tile.stale,
         "failing": tile.failing,
+        "degraded": tile.degraded,
         "note_zh": spec.note_zh or None,
     }
 

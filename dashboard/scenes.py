@@ -23,7 +23,7 @@ SCENES: tuple[Scene, ...] = (
     Scene("video", "/video", 2, built=True),
     Scene("environment", "/environment", 3, built=True),
     Scene("tourism", "/tourism", 4, built=True),
-    Scene("rating", "/rating", 5),
+    Scene("rating", "/rating", 5, built=True),
     Scene("data", "/data", 6, built=True),
     Scene("events", "/events", 7, built=True),
 )

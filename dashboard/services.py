@@ -60,6 +60,8 @@ class Services:
         got = self.live.rows(feed)
         if isinstance(got, Failed):
             raise SourceError(got.error)
+        if got.failed:  # the screens show the last rows; health says the feed fails
+            raise SourceError(got.failed)
         return got
 
     def tiles(self, scope: Scope) -> tuple[Tile, ...]:

@@ -243,6 +243,53 @@ def _default_screens() -> dict[str, ScreenSettings]:
     return {"main": ScreenSettings(name="主屏", playlist=items)}
 
 
+class RatingSettings(Section):
+    """Rules of the star-rating scene (星级评估): how stars combine (an assumption: the standard's rule is not
+    public), what counts as stale or lagging, what a step costs, and which values other scenes' feeds supply."""
+
+    bonus_cap: float = Field(0.5, ge=0, le=5, description="地方特色 bonus never adds more than this to the composite")
+    bonus_mode: Literal["mean", "sum"] = Field(
+        "mean", description="mean: weighted mean bonus star / 5 × cap; sum: bonus_per_star × Σ weight × star, capped"
+    )
+    bonus_per_star: float = Field(0.05, ge=0, le=1, description="bonus points per weighted star (bonus_mode = sum)")
+    mandatory_rule: bool = Field(True, description="the district star is at most the lowest mandatory star + slack")
+    mandatory_slack: int = Field(0, ge=0, le=5, description="how far mandatory indicators may trail the district")
+    stale_quarters: int = Field(2, ge=0, le=20, description="a value older than this many quarters is stale")
+    target_star: int = Field(4, ge=1, le=5, description="the star the planner aims for at start (2023 goal: 4)")
+    step_cost: float = Field(1.0, ge=0, description="effort of one indicator star step unless costs names it")
+    costs: dict[str, float | list[float]] = Field(
+        default_factory=dict, description="indicator id → effort per step, or five efforts (steps to star 1…5)"
+    )
+    lag_points: float = Field(
+        15.0, ge=0, le=100, description="a task is lagging when its percent trails the share of its time gone by this"
+    )
+    derived: dict[str, str] = Field(
+        default_factory=lambda: {"HM-02": "bus_prediction", "ZF-07": "key_place_coverage", "ZF-08": "air_monitoring"},
+        description="indicator id → a value computed from another scene's feeds (bus_prediction, "
+        "key_place_coverage, air_monitoring); the rest come from department entry",
+    )
+
+    @field_validator("derived")
+    @classmethod
+    def _known_derivations(cls, value: dict[str, str]) -> dict[str, str]:
+        known = ("bus_prediction", "key_place_coverage", "air_monitoring")
+        for indicator, name in value.items():
+            if name not in known:
+                hint = get_close_matches(name, known, n=1)
+                did = f" (did you mean {hint[0]!r}?)" if hint else ""
+                raise ValueError(f"{indicator}: unknown derivation {name!r}{did}; known: {', '.join(known)}")
+        return value
+
+    @field_validator("costs")
+    @classmethod
+    def _five_steps(cls, value: dict[str, float | list[float]]) -> dict[str, float | list[float]]:
+        for indicator, cost in value.items():
+            steps = cost if isinstance(cost, list) else [cost]
+            if (isinstance(cost, list) and len(cost) != 5) or any(c < 0 for c in steps):
+                raise ValueError(f"costs of {indicator}: one effort ≥ 0 or five (the steps to star 1…5)")
+        return value
+
+
 class SourceSettings(Section):
     """One datasource: its kind plus the kind's own options (checked by the kind)."""
 
@@ -285,6 +332,7 @@ class Settings(BaseSettings):
     screens: dict[str, ScreenSettings] = Field(
         default_factory=_default_screens, description="big screens by id (/screen/<id>) with their playlists"
     )
+    rating: RatingSettings = RatingSettings()
     secret_key: SecretStr | None = Field(None, description="session signing key (environment only)")
 
     @classmethod

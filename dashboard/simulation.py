@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -217,7 +217,9 @@ def environment_rules(store: WritableSource, settings: Settings) -> Callable[[da
     return run_rules
 
 
-def tourism_rules(store: WritableSource, settings: Settings) -> Callable[[datetime], int]:
+def tourism_rules(
+    store: WritableSource, settings: Settings, rule_ids: Collection[str] = ("crowding_warning", "crowding_limit")
+) -> Callable[[datetime], int]:
     """The scenic crowding alarms over the store (warning and limit, once per crossing), run when counts arrive.
 
     Today's counts are replayed through the hysteresis each time, so the events are rebuilt from the data rather
@@ -238,7 +240,7 @@ def tourism_rules(store: WritableSource, settings: Settings) -> Callable[[dateti
             "visitor_counts": store.read("visitor_counts", start=local_midnight(now), end=now).frame,
             "scenic_spots": areas.with_areas(spots) if len(spots) else spots,
         }
-        written = write_tourism_events(store, frames, settings, now)
+        written = write_tourism_events(store, frames, settings, now, rule_ids)
         seen["latest"] = latest
         return written
 
@@ -248,10 +250,18 @@ def tourism_rules(store: WritableSource, settings: Settings) -> Callable[[dateti
 def rules(store: WritableSource, settings: Settings) -> Callable[[datetime], int]:
     """Every rule the live loop runs after a tick; returns the events written.
 
-    The scenes' own rules (AQI episodes, scenic crowding) first, then the rules engine of ``dashboard/rules.toml``
-    (:func:`dashboard.events.engine_rules`), which also logs the scenes' events and escalates unacknowledged ones.
+    The scenes' own rules (AQI episodes, scenic crowding) first, each only while the catalogue of
+    ``dashboard/rules.toml`` has it enabled, then the rules engine (:func:`dashboard.events.engine_rules`), which also
+    logs the scenes' events and escalates unacknowledged ones.
     """
+    from dashboard.event_rules import load_catalogue
     from dashboard.events import engine_rules
 
-    each = (environment_rules(store, settings), tourism_rules(store, settings), engine_rules(store, settings))
+    catalogue = load_catalogue(settings)
+    each = [engine_rules(store, settings)]
+    if catalogue.enabled("aqi_episode"):
+        each.insert(0, environment_rules(store, settings))
+    crowding = {r for r in ("crowding_warning", "crowding_limit") if catalogue.enabled(r)}
+    if crowding:
+        each.insert(0, tourism_rules(store, settings, crowding))
     return lambda now: sum(rule(now) for rule in each)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Literal
@@ -305,12 +305,18 @@ def tourism_events(counts: pd.DataFrame, spots: pd.DataFrame, rules: TourismSett
 
 
 def write_tourism_events(
-    store: WritableSource, frames: Mapping[str, pd.DataFrame], settings: Settings, now: datetime
+    store: WritableSource,
+    frames: Mapping[str, pd.DataFrame],
+    settings: Settings,
+    now: datetime,
+    rule_ids: Collection[str] = ("crowding_warning", "crowding_limit"),
 ) -> int:
-    """Upsert today's crowding crossings into the store's ``events``; an operator's state is kept."""
+    """Upsert today's crowding crossings of the rules ``rule_ids`` into the store's ``events``; an operator's
+    state is kept."""
     from dashboard.environment import keep_operator_states
 
     events = tourism_events(frames["visitor_counts"], frames["scenic_spots"], settings.tourism, now)
+    events = events.loc[events["rule_id"].isin(list(rule_ids))] if len(events) else events
     if events.empty:
         return 0
     stored = store.read("events", start=local_midnight(now) - H, end=now).frame

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
@@ -47,6 +47,8 @@ class WriteResult:
     feed: str
     written: int
     report: Report
+    #: Every rejected row's first reason, by its position in the frame given to ``write`` (for dead letters).
+    reasons: Mapping[int, str] = field(default_factory=dict)
 
 
 @runtime_checkable

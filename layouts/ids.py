@@ -173,3 +173,22 @@ def scr_cmd(screen: object, command: object) -> dict[str, object]:
 def scr_ack(event: object) -> dict[str, object]:
     """The console's acknowledge button of an event holding screens."""
     return {"type": "scr-ack", "event": event}
+
+
+# ---- 星级评估 star rating ----
+RAT_STANDING = "rat-standing"
+RAT_TREE = "rat-tree"
+RAT_DEPT = "rat-dept"
+RAT_TASKS = "rat-tasks"
+RAT_TARGET = "rat-target"
+RAT_PLAN = "rat-plan"
+RAT_IMPORT_KIND = "rat-import-kind"
+RAT_UPLOAD = "rat-upload"
+RAT_IMPORT_MSG = "rat-import-msg"
+RAT_FORM_TASK = "rat-form-task"
+RAT_FORM_STATUS = "rat-form-status"
+RAT_FORM_PERCENT = "rat-form-percent"
+RAT_FORM_NOTE = "rat-form-note"
+RAT_FORM_EVIDENCE = "rat-form-evidence"
+RAT_FORM_SUBMIT = "rat-form-submit"
+RAT_FORM_MSG = "rat-form-msg"

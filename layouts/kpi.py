@@ -1,5 +1,5 @@
 """The KPI tile: value, unit, change vs yesterday, sparkline, threshold colour,
-data time with a stale badge, and 数据源异常 when its feed fails."""
+data time with a stale badge, and 数据源异常 when its feed fails (over its last value, dimmed, when there is one)."""
 
 from __future__ import annotations
 
@@ -43,7 +43,8 @@ def tile_body(tile: Tile, lang: str) -> html.Div:
     good = sign == 0 or (sign > 0) == (spec.direction == "higher")
     unit = "%" if spec.fmt == "pct" else spec.unit
     return html.Div(
-        className=f"kpi-inner level-{tile.level}" + (" stale" if tile.stale else ""),
+        className=f"kpi-inner level-{tile.level}" + (" stale" if tile.stale or tile.degraded else ""),
+        title=tile.degraded,
         children=[
             html.Div(
                 className="kpi-main",
@@ -59,7 +60,7 @@ def tile_body(tile: Tile, lang: str) -> html.Div:
                 children=[
                     html.Span(delta, className="kpi-delta " + ("up-good" if good else "up-bad")) if delta else None,
                     html.Span(_when(tile, lang), className="kpi-time"),
-                    html.Span(t("health.stale", lang), className="kpi-stale") if tile.stale else None,
+                    _badge(tile, lang),
                     html.Span(spec.note_en if lang == "en" else spec.note_zh, className="kpi-note")
                     if spec.note_zh
                     else None,
@@ -67,6 +68,13 @@ def tile_body(tile: Tile, lang: str) -> html.Div:
             ),
         ],
     )
+
+
+def _badge(tile: Tile, lang: str) -> html.Span | None:
+    """数据源异常 over the last good value while its feed fails; 数据过期 when the data is older than its limit."""
+    if tile.degraded:
+        return html.Span(t("health.failing", lang), className="kpi-stale kpi-degraded")
+    return html.Span(t("health.stale", lang), className="kpi-stale") if tile.stale else None
 
 
 def _when(tile: Tile, lang: str) -> str:

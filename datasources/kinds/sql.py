@@ -182,6 +182,19 @@ def build_metadata() -> MetaData:
         SaColumn("alarm", String(64)),
         SaColumn("client", String(64)),
     )
+    # Indicator values departments entered for the star rating (issue #8): appended, never updated or deleted,
+    # so a corrected value keeps the one it replaced (rating_values holds only the newest per quarter).
+    Table(
+        "rating_entries",
+        meta,
+        SaColumn("seq", Integer, primary_key=True, autoincrement=True),
+        SaColumn("indicator_id", String(64), nullable=False, index=True),
+        SaColumn("period", String(8), nullable=False),
+        SaColumn("value", Float, nullable=False),
+        SaColumn("evidence", String(400)),
+        SaColumn("reported_by", String(40), nullable=False),
+        SaColumn("at", UtcDateTime, nullable=False),
+    )
     return meta
 
 
@@ -311,18 +324,26 @@ class SqlSource(BaseSource):
         self, feed: str, frame: pd.DataFrame, *, now: datetime | None = None, origin: str = "write"
     ) -> WriteResult:
         """Validate and upsert ``frame``; bad rows are reported, never stored."""
+        with self._connect() as conn:
+            result = self.write_in(conn, feed, frame, now=now, origin=origin)
+            conn.commit()
+        return result
+
+    def write_in(
+        self, conn: Any, feed: str, frame: pd.DataFrame, *, now: datetime | None = None, origin: str = "write"
+    ) -> WriteResult:
+        """:meth:`write` inside the caller's transaction on ``conn`` (the caller commits or rolls back), so a
+        row and what goes with it (an event and its audit entry) land together or not at all."""
         self._require(feed)
         checked = validate(feed, frame, now=now)
         clean = checked.frame
         table = METADATA.tables[feed]
         spec = contract(feed)
-        with self._connect() as conn:
-            for start in range(0, len(clean), CHUNK):
-                rows = _records(clean.iloc[start : start + CHUNK], spec)
-                conn.execute(_upsert(self.engine, table, spec), rows)
-            self._note_write(conn, feed, len(clean), checked.report, origin)
-            conn.commit()
-        return WriteResult(feed, len(clean), checked.report)
+        for start in range(0, len(clean), CHUNK):
+            rows = _records(clean.iloc[start : start + CHUNK], spec)
+            conn.execute(_upsert(self.engine, table, spec), rows)
+        self._note_write(conn, feed, len(clean), checked.report, origin)
+        return WriteResult(feed, len(clean), checked.report, checked.reasons)
 
     def count(self, feed: str) -> int:
         with self._connect() as conn:

@@ -58,7 +58,9 @@ def source(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[BaseSourc
         yield FilesSource("drop", FilesOptions(directory=request.getfixturevalue("feed_files")))
         return
     if request.param == "http":
-        yield HttpSource("api", HttpOptions(base_url=request.getfixturevalue("feed_api"), feeds=FEEDS, retries=0))
+        # A generous timeout: the whole 3-day bus GPS feed goes as one JSON array, slow on a busy machine.
+        api = request.getfixturevalue("feed_api")
+        yield HttpSource("api", HttpOptions(base_url=api, feeds=FEEDS, retries=0, timeout_s=60))
         return
     if request.param == "sqlite":
         url = f"sqlite:///{request.getfixturevalue('seeded_copy')}"

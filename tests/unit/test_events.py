@@ -262,3 +262,124 @@ def test_the_book_on_postgresql(pg_database: str) -> None:
     row = store.read("events").frame.set_index("event_id").loc[eid]
     assert row["state"] == "resolved"
     store.engine.dispose()
+
+
+# ---- one change at a time: two operators, the rules and an operator ------------------------------
+
+
+def test_a_stale_read_cannot_overwrite_what_another_operator_did(store: SqlSource, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    book = EventBook(store)
+    eid = raised(book)
+    seen_by_b = book.row(eid)  # operator B opened the event while it was new …
+    book.act(eid, "acknowledge", "甲", T0 + M)  # … operator A acknowledged it first
+    monkeypatch.setattr(book, "row", lambda _eid: seen_by_b)
+    entries = log_rows(store)
+    with pytest.raises(InvalidTransition, match="changed meanwhile"):
+        book.act(eid, "acknowledge", "乙", T0 + 2 * M)
+    assert log_rows(store) == entries
+    assert book.record(eid).who["acknowledged"] == "甲"
+
+
+def test_an_entry_and_its_row_land_together_or_not_at_all(store: SqlSource, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    book = EventBook(store)
+    eid = raised(book)
+    entries = log_rows(store)
+
+    def disk_full(*_args, **_kwargs):  # type: ignore[no-untyped-def]
+        raise OSError("disk full")
+
+    monkeypatch.setattr(store, "write_in", disk_full)
+    with pytest.raises(OSError, match="disk full"):
+        book.act(eid, "acknowledge", "甲", T0 + M)
+    assert log_rows(store) == entries and book.record(eid).state == "new"
+    monkeypatch.undo()
+    assert book.act(eid, "acknowledge", "甲", T0 + 2 * M).state == "acknowledged"
+    assert store.read("events").frame.set_index("event_id").loc[eid, "state"] == "acknowledged"
+
+
+def test_raising_the_same_event_twice_writes_it_once(store: SqlSource) -> None:
+    book = EventBook(store)
+    eid = raised(book)
+    row = book.row(eid)
+    assert book.raise_event(row, T0 + M) is False
+    assert [e.action for e in book.record(eid).entries] == ["raise"]
+
+
+def acknowledge_at_once(book: EventBook, eid: str, operators: int) -> list[str]:
+    """``operators`` threads acknowledge one event at the same moment; returns who succeeded."""
+    import threading
+
+    start = threading.Barrier(operators)
+    won: list[str] = []
+
+    def operator(name: str) -> None:
+        start.wait()
+        try:
+            book.act(eid, "acknowledge", name, T0 + M)
+            won.append(name)
+        except InvalidTransition:
+            pass
+
+    threads = [threading.Thread(target=operator, args=(f"op{i}",)) for i in range(operators)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(30)
+    return won
+
+
+def test_operators_acknowledging_at_once_one_wins(store: SqlSource) -> None:
+    book = EventBook(store)
+    eid = raised(book)
+    won = acknowledge_at_once(book, eid, 6)
+    assert len(won) == 1, won
+    assert [e.action for e in book.record(eid).entries] == ["raise", "acknowledge"]
+
+
+@pytest.mark.integration
+def test_operators_acknowledging_at_once_one_wins_on_postgresql(pg_empty: str) -> None:
+    store = SqlSource("store", SqlOptions(url=pg_empty))
+    book = EventBook(store)
+    eid = raised(book, "aqi_over_150-pg-02-202611291000")
+    won = acknowledge_at_once(book, eid, 6)
+    assert len(won) == 1, won
+    assert [e.action for e in book.record(eid).entries] == ["raise", "acknowledge"]
+    store.engine.dispose()
+
+
+# ---- one condition, one event ----------------------------------------------------------------------
+
+
+def test_one_pollution_episode_raises_one_event_per_station(seeded_copy: Path, make_settings) -> None:  # type: ignore[no-untyped-def]
+    from dashboard import simulation
+
+    store = SqlSource("store", SqlOptions(url=f"sqlite:///{seeded_copy}"))
+    station = store.read("air_stations").frame.sort_values("station_id").iloc[0].station_id
+    heavy = [
+        {"station_id": station, "ts": NOW - h * timedelta(hours=1), "pm25": 250.0, "pm10": 120.0, "averaging": "1h"}
+        for h in (2, 1, 0)
+    ]
+    store.write("air_readings", pd.DataFrame(heavy), now=NOW, origin="test")
+    simulation.rules(store, make_settings(store_url=f"sqlite:///{seeded_copy}"))(NOW)
+    events = store.read("events").frame
+    mine = events.loc[events["event_id"].str.contains(f"-{station}-") & events["domain"].eq("environment")]
+    assert mine["rule_id"].tolist() == ["aqi_over_150"], mine[["event_id", "rule_id"]]
+    store.engine.dispose()
+
+
+def test_a_disabled_scene_rule_writes_nothing(tmp_path: Path, make_settings, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from dashboard import simulation
+
+    calls: list[tuple[str, ...]] = []
+    monkeypatch.setattr(
+        simulation, "tourism_rules", lambda _s, _c, ids: calls.append(tuple(sorted(ids))) or (lambda now: 0)
+    )
+    monkeypatch.setattr(
+        simulation, "environment_rules", lambda _s, _c: calls.append(("aqi_episode",)) or (lambda now: 0)
+    )
+    store = SqlSource("store", SqlOptions(url=f"sqlite:///{tmp_path / 'r.db'}"))
+    simulation.rules(store, make_settings(events={"disabled": ["crowding_warning"]}))
+    assert calls == [("crowding_limit",)]  # the episode rule is off by default, the warning switched off here
+    calls.clear()
+    simulation.rules(store, make_settings(events={"disabled": ["crowding_warning", "crowding_limit"]}))
+    assert calls == []

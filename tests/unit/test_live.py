@@ -110,3 +110,35 @@ def test_a_failed_read_is_retried_after_one_interval_even_under_a_version(servic
     finally:
         del live.cache.set
     assert isinstance(got, Failed) and recorded[-1] == live.ttl
+
+
+def test_a_source_that_fails_after_delivering_keeps_its_last_rows_marked(services_at_now, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from dashboard.scope import DISTRICT
+
+    services = services_at_now()
+    live = services.live
+    before = live.rows("air_readings")
+    tile = {t.spec.id: t for t in services.tiles(DISTRICT)}["aqi"]
+    assert isinstance(before, Rows) and before.failed is None and tile.value is not None
+
+    def down(feed, **kw):  # type: ignore[no-untyped-def]
+        raise SourceError("store: database unreachable: connection refused")
+
+    monkeypatch.setattr(live.sources, "read", down)
+    services.cache.clear()  # the next interval: every read is tried again
+    got = live.rows("air_readings")
+    assert isinstance(got, Rows) and "connection refused" in (got.failed or "")
+    pd.testing.assert_frame_equal(got.frame, before.frame)
+    kept = {t.spec.id: t for t in services.tiles(DISTRICT)}["aqi"]
+    assert kept.value == tile.value and "connection refused" in (kept.degraded or "") and kept.failing is None
+    air = {f.feed: f for f in services.health().feeds}["air_readings"]
+    assert air.state == "failing" and "connection refused" in (air.problem or "")
+    # A process that never read the feed has nothing to fall back to: the tile says 数据源异常 alone.
+    services.cache.clear()
+    assert isinstance(Live(live.sources, live.settings, live.cache, live.clock).rows("air_readings"), Failed)
+    # The source comes back: fresh rows, unmarked, with no restart.
+    monkeypatch.undo()
+    services.cache.clear()
+    back = live.rows("air_readings")
+    assert isinstance(back, Rows) and back.failed is None
+    assert {t.spec.id: t for t in services.tiles(DISTRICT)}["aqi"].degraded is None

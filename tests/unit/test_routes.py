@@ -68,7 +68,7 @@ def test_api_scenes(client) -> None:  # type: ignore[no-untyped-def]
     scenes = client.get("/api/v1/scenes").get_json()["scenes"]
     assert [s["id"] for s in scenes][:2] == ["overview", "transport"]
     built = {s["id"]: s["built"] for s in scenes}
-    assert built["overview"] is True and built["transport"] is True and built["rating"] is False
+    assert built["overview"] is True and built["transport"] is True and built["rating"] is True
 
 
 def test_csv_export_opens_in_excel_with_chinese(client) -> None:  # type: ignore[no-untyped-def]
