@@ -11,20 +11,22 @@ from datetime import datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 import dash
-from dash import Dash, html
+from dash import Dash, dcc, html
 
 from callbacks import data as data_callbacks
 from callbacks import environment as environment_callbacks
 from callbacks import events as events_callbacks
 from callbacks import overview as overview_callbacks
 from callbacks import rating as rating_callbacks
+from callbacks import screens as screen_callbacks
 from callbacks import shell as shell_callbacks
 from callbacks import tourism as tourism_callbacks
 from callbacks import transport as transport_callbacks
 from callbacks import video as video_callbacks
-from dashboard import routes
+from dashboard import routes, screen_routes
 from dashboard.i18n import request_lang, t
 from dashboard.layers import LAYER_NAMES, bounds
 from dashboard.scenes import SCENES, Scene
@@ -35,6 +37,9 @@ from dashboard.sources import build_sources
 from dashboard.timeutil import now_utc
 from dashboard.views import crumbs, layer_urls, legend_entries, resolve
 from datasources import Sources
+from layouts import console as console_layout
+from layouts import ids
+from layouts import screen as screen_layout
 from layouts.data_page import data_page
 from layouts.environment import page as environment_page
 from layouts.overview import overview, scope_error
@@ -71,6 +76,7 @@ def create_app(
     app.server.extensions["shanting.services"] = services  # for tools that hold only the app (benchmarks)
     for scene in SCENES:
         _register_scene(scene, services)
+    _register_screens(services)
     dash.register_page("not_found_404", path="/404", layout=partial(_not_found, settings))
     refresh_ms = int(settings.refresh_s * 1000)
     app.layout = partial(_layout, settings, refresh_ms)
@@ -84,7 +90,9 @@ def create_app(
     transport_callbacks.register(app, services)
     rating_callbacks.register(app, services)
     events_callbacks.register(app, services)
+    screen_callbacks.register(app, services)
     routes.register(app.server, services)
+    screen_routes.register(app.server, services)
     return app
 
 
@@ -100,11 +108,39 @@ def _register_scene(scene: Scene, services: Services) -> None:
     )
 
 
+def _register_screens(services: Services) -> None:
+    """``/screen/<id>`` (a big screen: its frame, the scene its URL names) and ``/console`` (the operators')."""
+
+    def render(scene: Scene, scope: str | None, query: dict[str, Any]) -> Any:
+        return _scene_layout(scene, services, scope, **query)
+
+    dash.register_page(
+        "screen",
+        path_template="/screen/<screen_id>",
+        title=t("app.title", "zh-CN"),
+        layout=partial(screen_callbacks.screen_page, services, render),
+    )
+    dash.register_page(
+        "console",
+        path="/console",
+        title=f"{t('console.title', 'zh-CN')} · {t('app.title', 'zh-CN')}",
+        layout=partial(screen_callbacks.console_page, services),
+    )
+
+
 def _layout(settings: Settings, refresh_ms: int) -> html.Div:
     from flask import has_request_context, request
 
     path = request.path if has_request_context() else "/"
-    return shell(request_lang(settings.language), SCENES, refresh_ms, path)
+    if path.endswith("/_dash-layout") and request.referrer:
+        # The layout is fetched by the page at its own URL: that page is the one being framed.
+        path = urlparse(request.referrer).path
+    lang = request_lang(settings.language)
+    if path.startswith("/screen/"):
+        screen_id = path.split("/")[2]
+        found = settings.screens.get(screen_id)
+        return screen_layout.frame(lang, found.name if found else screen_id, refresh_ms)
+    return shell(lang, SCENES, refresh_ms, path)
 
 
 def _scene_layout(scene: Scene, services: Services, scope: str | None = None, **_query: Any) -> html.Section:
@@ -155,7 +191,11 @@ def _validation_layout(settings: Settings, refresh_ms: int) -> html.Div:
     page = overview(
         lang, [], DISTRICT, urls, [[34.9, 117.2], [35.3, 117.7]], settings.tiles, settings.choropleth_kpi, []
     )
-    return html.Div([shell(lang, SCENES, refresh_ms), data_page(lang), page])
+    # The screen frame repeats the shell's ids (clock, refresh, URL): only its own parts are added here.
+    screen_parts: list[Any] = [html.Div(id=ids.screen_part(name)) for name in ids.SCREEN_PARTS if name != "tick"]
+    screen_parts.append(dcc.Interval(id=ids.screen_part("tick")))
+    console = console_layout.page(lang, [(sid, s.name) for sid, s in settings.screens.items()], [])
+    return html.Div([shell(lang, SCENES, refresh_ms), data_page(lang), page, *screen_parts, console])
 
 
 def _not_found(settings: Settings, **_query: Any) -> html.Section:

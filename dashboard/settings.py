@@ -11,6 +11,7 @@ Nested keys in the environment use ``__``: ``SHANTING_SERVER__PORT=8060``.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from difflib import get_close_matches
@@ -28,6 +29,8 @@ CONFIG_ENV = "SHANTING_CONFIG"
 DEFAULT_CONFIG = Path("shanting.toml")
 #: Keys that hold secrets: refused in the file, read from the environment.
 SECRET_KEYS = ("secret_key",)
+#: A screen id: it appears in URLs and the store.
+SCREEN_ID = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
 
 
 #: KPIs a 镇街 choropleth can show (cheap per town, meaningful by area).
@@ -202,6 +205,44 @@ class EventsSettings(Section):
     )
 
 
+class PlaylistItemSettings(Section):
+    """One entry of a screen's playlist: a scene at a scope, or at every 镇街 in turn."""
+
+    scene: str = Field(description="a scene id (see /api/v1/scenes)")
+    scope: str = Field("district", description="district, town:<code>, village:<code> or asset:<feed>:<id>")
+    each_town: bool = Field(False, description="show the scene at every 镇街 in turn, each for dwell_s")
+    dwell_s: float = Field(60.0, ge=2.0, le=3600.0, description="seconds this item (each 镇街 of it) stays up")
+
+    @model_validator(mode="after")
+    def _known(self) -> PlaylistItemSettings:
+        from dashboard.scenes import SCENES
+        from dashboard.scope import parse
+
+        scenes = [s.id for s in SCENES]
+        if self.scene not in scenes:
+            raise ValueError(f"unknown scene {self.scene!r}{_did_you_mean(self.scene, scenes)}")
+        parse(self.scope)  # ScopeError (a ValueError) names a malformed scope
+        if self.each_town and self.scope != "district":
+            raise ValueError("each_town shows every 镇街 in turn; leave scope at district")
+        return self
+
+
+class ScreenSettings(Section):
+    """A big screen (``/screen/<id>``): its name, its playlist, which alarms may take it over."""
+
+    name: str = Field(min_length=1, max_length=40, description="what the console calls the screen")
+    playlist: list[PlaylistItemSettings] = Field(min_length=1, description="the rotation, in order")
+    alarm_severity: int | None = Field(
+        3, ge=1, le=4, description="unacknowledged events at or above this severity take the screen over; none: never"
+    )
+
+
+def _default_screens() -> dict[str, ScreenSettings]:
+    scenes = ("overview", "transport", "video", "environment", "tourism")
+    items = [PlaylistItemSettings(scene=s, dwell_s=60.0) for s in scenes]
+    return {"main": ScreenSettings(name="主屏", playlist=items)}
+
+
 class RatingSettings(Section):
     """Rules of the star-rating scene (星级评估): how stars combine (an assumption: the standard's rule is not
     public), what counts as stale or lagging, what a step costs, and which values other scenes' feeds supply."""
@@ -288,6 +329,9 @@ class Settings(BaseSettings):
     tourism: TourismSettings = TourismSettings()
     video: VideoSettings = VideoSettings()
     events: EventsSettings = EventsSettings()
+    screens: dict[str, ScreenSettings] = Field(
+        default_factory=_default_screens, description="big screens by id (/screen/<id>) with their playlists"
+    )
     rating: RatingSettings = RatingSettings()
     secret_key: SecretStr | None = Field(None, description="session signing key (environment only)")
 
@@ -309,6 +353,14 @@ class Settings(BaseSettings):
         for feed in value:
             if feed not in CONTRACTS:
                 raise ValueError(f"unknown feed {feed!r}{_did_you_mean(feed, FEEDS)}")
+        return value
+
+    @field_validator("screens")
+    @classmethod
+    def _screen_ids(cls, value: dict[str, ScreenSettings]) -> dict[str, ScreenSettings]:
+        for screen_id in value:
+            if not SCREEN_ID.fullmatch(screen_id):
+                raise ValueError(f"screen id {screen_id[:40]!r}: use 1-32 of a-z, 0-9, - and _, starting with a letter")
         return value
 
     @model_validator(mode="after")

@@ -129,6 +129,52 @@ def evt_check(item: object) -> dict[str, object]:
     return {"type": "evt-check", "item": item}
 
 
+# ---- big screens (/screen/<id>) and the operator console (/console) ----
+#: The screen frame's parts (``root``, ``mode``, ``now``, ``since`` and ``tick``, its own poll clock) are
+#: pattern-matched: the poll's callback then sees empty lists on other pages instead of missing ids.
+SCREEN_PARTS = ("root", "mode", "now", "since", "tick")
+
+
+def screen_part(name: object, frame: object = "frame") -> dict[str, object]:
+    """A part of the big-screen frame that the screen's poll reads or writes (callbacks match ``frame=ALL``)."""
+    return {"type": "screen-part", "name": name, "frame": frame}
+
+
+CONSOLE_TICK = "console-tick"
+CONSOLE_ALARMS = "console-alarms"
+#: The signature of the alarms listed, so the list (and its buttons) is re-rendered only when it changes.
+CONSOLE_HELD = "console-held"
+#: The console's per-screen parts are pattern-matched (one set per configured screen).
+SCREEN_FIELDS = ("scene", "scope")
+SCREEN_COMMANDS = ("show", "pin", "run", "pause", "resume")
+
+
+def console_part(name: object) -> dict[str, object]:
+    """A part of the console the command callbacks write (``message``); pattern-matched, so the callbacks
+    that write it see an empty list on other pages instead of a missing id."""
+    return {"type": "console-part", "name": name}
+
+
+def scr_status(screen: object) -> dict[str, object]:
+    """A screen's live status cell on the console (online, last seen, what it shows)."""
+    return {"type": "scr-status", "screen": screen}
+
+
+def scr_field(screen: object, name: object) -> dict[str, object]:
+    """A screen's scene or scope chooser on the console."""
+    return {"type": "scr-field", "screen": screen, "name": name}
+
+
+def scr_cmd(screen: object, command: object) -> dict[str, object]:
+    """A console button sending ``command`` (show, pin, run, pause, resume) to a screen."""
+    return {"type": "scr-cmd", "screen": screen, "command": command}
+
+
+def scr_ack(event: object) -> dict[str, object]:
+    """The console's acknowledge button of an event holding screens."""
+    return {"type": "scr-ack", "event": event}
+
+
 # ---- 星级评估 star rating ----
 RAT_STANDING = "rat-standing"
 RAT_TREE = "rat-tree"

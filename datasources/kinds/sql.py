@@ -8,7 +8,8 @@ upserted on the feed's key, so re-delivering a reading is idempotent.
 Besides the feed tables the store keeps ``feed_status``: per feed, when it was
 last written and the latest contract report, which the health strip and
 ``/healthz`` show; and ``event_log``, the append-only audit log of the events
-(see :mod:`dashboard.events`).
+(see :mod:`dashboard.events`); ``screen_state`` and ``screen_heartbeat``, the big screens' shared state (see
+:mod:`dashboard.screen_board`).
 """
 
 from __future__ import annotations
@@ -155,6 +156,31 @@ def build_metadata() -> MetaData:
         SaColumn("state_from", String(16)),
         SaColumn("state_to", String(16)),
         SaColumn("detail", Text),
+    )
+    # Big screens (issue #9): what the operator told each screen (one row per screen, rewritten by commands) and
+    # what each screen last reported (its heartbeat, rewritten every second); two tables, two writers.
+    Table(
+        "screen_state",
+        meta,
+        SaColumn("screen_id", String(32), primary_key=True),
+        SaColumn("mode", String(16), nullable=False),
+        SaColumn("scene", String(32), nullable=False),
+        SaColumn("scope", String(100), nullable=False),
+        SaColumn("started_at", UtcDateTime, nullable=False),
+        SaColumn("offset_s", Float, nullable=False, default=0.0),
+        SaColumn("updated_at", UtcDateTime, nullable=False),
+        SaColumn("updated_by", String(80), nullable=False),
+    )
+    Table(
+        "screen_heartbeat",
+        meta,
+        SaColumn("screen_id", String(32), primary_key=True),
+        SaColumn("seen_at", UtcDateTime, nullable=False),
+        SaColumn("scene", String(32), nullable=False),
+        SaColumn("scope", String(100), nullable=False),
+        SaColumn("mode", String(16), nullable=False),
+        SaColumn("alarm", String(64)),
+        SaColumn("client", String(64)),
     )
     # Indicator values departments entered for the star rating (issue #8): appended, never updated or deleted,
     # so a corrected value keeps the one it replaced (rating_values holds only the newest per quarter).
