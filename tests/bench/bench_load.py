@@ -201,6 +201,10 @@ def pct(values: list[float], q: int) -> float:
     return statistics.quantiles(values, n=100)[q - 1] if len(values) >= 2 else (values[0] if values else float("nan"))
 
 
+def verdict(ok: bool) -> str:
+    return "PASS" if ok else "FAIL"
+
+
 def report(client: Client, rss: tuple[dict[int, float], dict[int, float]], args: argparse.Namespace) -> None:
     print(f"{'kind':16} {'requests':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>7}")
     everything: list[float] = []
@@ -258,7 +262,3 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
-
-
-def verdict(ok: bool) -> str:
-    return "PASS" if ok else "FAIL"
