@@ -63,22 +63,8 @@ def card(lang: str, screen_id: str, name: str, scenes: list[dict], scopes: list[
             html.Div(
                 className="console-controls",
                 children=[
-                    html.Label(t("console.scene", lang)),
-                    dcc.Dropdown(
-                        id=ids.scr_field(screen_id, "scene"),
-                        options=scenes,
-                        value="overview",
-                        clearable=False,
-                        className="console-select",
-                    ),
-                    html.Label(t("console.scope", lang)),
-                    dcc.Dropdown(
-                        id=ids.scr_field(screen_id, "scope"),
-                        options=scopes,
-                        value="district",
-                        clearable=False,
-                        className="console-select",
-                    ),
+                    *_select(screen_id, "scene", scenes, "overview", lang),
+                    *_select(screen_id, "scope", scopes, "district", lang),
                 ],
             ),
             html.Div(
@@ -136,3 +122,11 @@ def alarm_rows(lang: str, held: Sequence[tuple[str, int, str, list[str]]]) -> li
         )
         for event_id, severity, title, names in held
     ]
+
+
+def _select(screen_id: str, field: str, options: Any, value: str, lang: str) -> tuple[html.Label, dcc.Dropdown]:
+    """A labelled choice of the screen's ``field`` (scene or scope) for the switch command."""
+    dropdown = dcc.Dropdown(
+        id=ids.scr_field(screen_id, field), options=options, value=value, clearable=False, className="console-select"
+    )
+    return html.Label(t(f"console.{field}", lang)), dropdown
