@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from datetime import datetime
 from functools import partial
@@ -26,7 +27,7 @@ from callbacks import shell as shell_callbacks
 from callbacks import tourism as tourism_callbacks
 from callbacks import transport as transport_callbacks
 from callbacks import video as video_callbacks
-from dashboard import routes, screen_routes
+from dashboard import callback_cache, routes, screen_routes
 from dashboard.i18n import request_lang, t
 from dashboard.layers import LAYER_NAMES, bounds
 from dashboard.scenes import SCENES, Scene
@@ -93,6 +94,9 @@ def create_app(
     screen_callbacks.register(app, services)
     routes.register(app.server, services)
     screen_routes.register(app.server, services)
+    # Last: it answers repeated refreshes before Dash, so every other hook must have seen the request.
+    ttl_s = max(1, math.floor(settings.refresh_s))
+    callback_cache.register(app.server, services.cache, services.live.version_token, ttl_s, settings.language)
     return app
 
 
