@@ -254,7 +254,12 @@ def _indicator_row(r: IndicatorResult, lang: str, derived: set[str], mixed: bool
         **ids.data_attrs(indicator=ind.id),
         children=[
             html.Td(ind.id, className="rat-id"),
-            html.Td([html.Span(ind.name, className="rat-name", title=ind.evidence), *tags]),
+            html.Td(
+                html.Div(
+                    [html.Span(ind.name, className="rat-name", title=ind.evidence), *tags], className="rat-name-box"
+                ),
+                className="rat-name-cell",
+            ),
             html.Td(_value(r), className="num"),
             html.Td(stars(r.star)),
             html.Td(nxt, className="num"),
@@ -286,7 +291,8 @@ def tree(view: RatingView, lang: str) -> Any:
             ],
         )
         table = html.Table(
-            [head, html.Tbody([_indicator_row(r, lang, derived, mixed) for r in rows])], className="rat-table"
+            [head, html.Tbody([_indicator_row(r, lang, derived, mixed) for r in rows])],
+            className="rat-table rat-ind-table",
         )
         blocks.append(
             html.Details([summary, table], open=True, className="rat-domain-block", **ids.data_attrs(domain=domain))
