@@ -1,19 +1,26 @@
-"""Faults against the real services (issue #12): the store's database goes away mid-run and comes back.
+"""Faults while the app serves (issue #12): the store's database, Redis, and a department's HTTP API go away or
+misbehave mid-run, and come back.
 
-The app runs over the seeded PostgreSQL through a loopback proxy the test cuts and restores, so the database other
-tests share keeps running. While it is away the tiles keep their last values, marked 数据源异常, and /healthz says
-the store is unreachable (503); when it returns everything recovers by itself, with no restart.
+Real services are put behind a loopback proxy the test cuts and restores, so the database and Redis other tests
+share keep running. While a part is away the screens keep their last values, marked 数据源异常 where data is
+concerned, /healthz says what failed, and when it returns everything recovers by itself, with no restart.
 """
 
 from __future__ import annotations
 
+import logging
+import time
+from pathlib import Path
 from typing import Any
 
 import pytest
+import redis
 from sqlalchemy.engine import make_url
 
 from dashboard.app import create_app
-from tests.conftest import NOW
+from datasources.kinds.sql import SqlOptions, SqlSource
+from tests.conftest import NOW, REDIS_URL
+from tests.feed_servers import Faulty, api, serving
 from tests.proxy import TcpProxy
 
 pytestmark = pytest.mark.integration
@@ -59,3 +66,88 @@ def test_the_database_stops_mid_run_and_returns(pg_seeded: str, make_settings) -
         assert client.get("/healthz").status_code == 200
     finally:
         proxy.cut()
+
+
+# ---- Redis stops and returns --------------------------------------------------------------------------------
+
+
+def test_redis_stops_mid_run_and_returns(app_at_now, redis_prefix, caplog) -> None:  # type: ignore[no-untyped-def]
+    parsed = redis.connection.parse_url(REDIS_URL)
+    proxy = TcpProxy((parsed.get("host", "127.0.0.1"), int(parsed.get("port", 6379)))).start()
+    direct = redis.Redis.from_url(REDIS_URL)
+    app = app_at_now(cache_url=f"redis://127.0.0.1:{proxy.port}/0", cache_prefix=redis_prefix)
+    app.server.extensions["shanting.services"].cache.cache.retry_s = 0.5  # not the production 5 s: a fast test
+    client = app.server.test_client()
+    try:
+        before = tiles(client)
+        assert client.get("/healthz").get_json()["cache"] == {"kind": "redis", "shared": True}
+        assert direct.keys(redis_prefix + "*"), "results are shared through Redis"
+
+        proxy.cut()  # Redis goes away …
+        with caplog.at_level(logging.WARNING, logger="dashboard.cache"):
+            during = tiles(client)
+            assert client.get("/").status_code == 200  # the page itself
+            assert client.get("/geo/cameras?scope=district").status_code == 200
+            health = client.get("/healthz")
+        assert during == before, "the same values, computed by this process alone"
+        assert health.status_code == 200 and health.get_json()["cache"] == {"kind": "redis", "shared": False}
+        assert [r.message for r in caplog.records if "unreachable" in r.message], "a logged warning"
+        direct.delete(*direct.keys(redis_prefix + "*"))
+
+        proxy.restore()  # … and comes back
+        time.sleep(0.6)  # the next retry
+        after = tiles(client)
+        assert after == before
+        assert client.get("/healthz").get_json()["cache"] == {"kind": "redis", "shared": True}
+        assert direct.keys(redis_prefix + "*"), "results are shared through Redis again"
+        assert any("is back" in r.message for r in caplog.records)
+    finally:
+        proxy.cut()
+        direct.close()
+
+
+# ---- a department's HTTP API times out, answers 500 or garbage ---------------------------------------------
+
+#: What /healthz says about the air feed for each way the API misbehaves.
+HTTP_FAULTS = {
+    "timeout": "ReadTimeout",
+    "500": "answered 500",
+    "garbage": "did not answer JSON",
+    "wrong_shape": "expected a JSON array of objects",
+}
+
+
+def test_an_http_source_that_times_out_or_answers_500_or_garbage(seeded_copy: Path, make_settings) -> None:  # type: ignore[no-untyped-def]
+    department = SqlSource("department", SqlOptions(url=f"sqlite:///{seeded_copy}"))
+    faulty = Faulty(api(department), delay_s=1.5)
+    with serving(faulty) as url:
+        dept = {"kind": "http", "base_url": url, "feeds": ["air_readings"], "timeout_s": 0.5, "retries": 1,
+                "backoff_s": 0.05}  # fmt: skip
+        settings = make_settings(store_url=f"sqlite:///{seeded_copy}", simulator={"enabled": False},
+                                 sources={"dept": dept}, feeds={"air_readings": "dept"})  # fmt: skip
+        app = create_app(settings, clock=lambda: NOW)
+        client = app.server.test_client()
+        good = tiles(client)
+        assert good["aqi"]["value"] is not None and good["aqi"]["degraded"] is None
+        assert client.get("/healthz").get_json()["feeds"]["air_readings"]["state"] == "fresh"
+        for mode, reason in HTTP_FAULTS.items():
+            faulty.mode = mode  # the API misbehaves …
+            next_interval(app)
+            bad = tiles(client)
+            air = {k for k, tile in bad.items() if tile["degraded"]}  # the tiles computed from air readings
+            assert {"aqi", "good_days"} <= air and {bad[k]["domain"] for k in air} == {"environment"}, (mode, air)
+            for k in air:
+                assert bad[k]["value"] == good[k]["value"], f"{mode}: {k} keeps its last good value"
+                assert reason in bad[k]["degraded"], (mode, bad[k])
+            assert {k: bad[k] for k in bad.keys() - air} == {k: good[k] for k in good.keys() - air}, "the others"
+            health = client.get("/healthz")
+            assert health.status_code == 200, "the store is fine: the app is up"
+            air = health.get_json()["feeds"]["air_readings"]
+            assert air["state"] == "failing" and air["source"] == "dept" and reason in air["problem"], (mode, air)
+            assert client.get("/environment").status_code == 200
+
+            faulty.mode = "ok"  # … and answers well again
+            next_interval(app)
+            assert tiles(client) == good, f"{mode}: recovered"
+            assert client.get("/healthz").get_json()["feeds"]["air_readings"]["state"] == "fresh"
+    department.engine.dispose()
