@@ -35,7 +35,7 @@ import pandas as pd
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from datasources.base import WriteResult
+from datasources.base import SourceError, WriteResult
 from datasources.contracts import CONTRACTS
 from datasources.validation import validate
 
@@ -170,7 +170,11 @@ class Ingester:
                 try:
                     self.write_batch(batch)
                     break
-                except Exception:  # the store is down: keep the batch, unacknowledged, and try again
+                except SourceError as exc:  # the store is down or full: keep the batch, unacknowledged, try again
+                    log.error("storing %d MQTT messages failed, kept unacknowledged; retrying in %.0f s: %s",
+                              len(batch), RETRY_S, exc)  # fmt: skip
+                    self._stop.wait(RETRY_S)
+                except Exception:  # anything else: the same, with the traceback
                     log.exception("storing %d MQTT messages failed; retrying in %.0f s", len(batch), RETRY_S)
                     self._stop.wait(RETRY_S)
 
