@@ -9,7 +9,7 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -33,7 +33,9 @@ def reading(hours_ago: int, pm25: float = 30.0, station: str = "air-01") -> dict
     return {"station_id": station, "ts": ts, "pm25": pm25, "averaging": "1h"}
 
 
-def publish(prefix: str, feed: str, payloads: list[object | bytes], address: tuple[str, int] = MQTT_ADDRESS) -> None:
+def publish(
+    prefix: str, feed: str, payloads: Sequence[object | bytes], address: tuple[str, int] = MQTT_ADDRESS
+) -> None:
     client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
     client.connect(*address)
     client.loop_start()
