@@ -113,6 +113,9 @@ class Ingester:
             settings.client_id, persistent=True, session_expiry_s=settings.session_expiry_s
         )
         self.client.manual_ack_set(True)
+        # paho doubles its reconnect delay up to 2 minutes: after a long broker outage the ingester would idle that
+        # long once the broker is back. Every 10 s at most costs nothing.
+        self.client.reconnect_delay_set(min_delay=1, max_delay=10)
         self.client.on_connect = self._on_connect
         self.client.on_message = self._on_message
         self.client.on_disconnect = lambda *a: log.warning("MQTT broker disconnected; reconnecting")

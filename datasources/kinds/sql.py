@@ -64,6 +64,8 @@ from datasources.registry import register
 from datasources.validation import Report, validate
 
 log = logging.getLogger(__name__)
+#: A failed write is reported this long after the last failed attempt (writers retry every few seconds).
+WRITE_FAILURE_S = 300.0
 
 CHUNK = 20_000
 
@@ -238,7 +240,8 @@ class SqlSource(BaseSource):
         self._schema_lock = threading.Lock()
         #: Since when and why this process's writes fail while the database still answers (a full disk, a
         #: read-only file); None once a write succeeds. Health reports it: reads go on, rows wait upstream.
-        self.write_failure: tuple[datetime, str] | None = None
+        self._write_failure: tuple[datetime, str] | None = None
+        self._write_failed_at = 0.0  # time.monotonic() of the last failed write
 
     # ---- protocol --------------------------------------------------------------
 
@@ -349,13 +352,21 @@ class SqlSource(BaseSource):
                 yield conn
         except SQLAlchemyError as exc:
             message = f"{self.name}: cannot write {what}: {_short(exc)}"
-            since = self.write_failure[0] if self.write_failure else datetime.now(UTC)
-            self.write_failure = (since, message)
+            since = self._write_failure[0] if self._write_failure else datetime.now(UTC)
+            self._write_failure, self._write_failed_at = (since, message), time.monotonic()
             log.error("%s", message)
             raise SourceError(message) from exc
-        if self.write_failure is not None:
-            log.warning("%s: writes succeed again (failing since %s)", self.name, self.write_failure[0].isoformat())
-            self.write_failure = None
+        if self._write_failure is not None:
+            log.warning("%s: writes succeed again (failing since %s)", self.name, self._write_failure[0].isoformat())
+            self._write_failure = None
+
+    @property
+    def write_failure(self) -> tuple[datetime, str] | None:
+        """Since when and why writes fail, as this process saw; forgotten ``WRITE_FAILURE_S`` after the last failed
+        attempt, so one failed write in a process that rarely writes does not flag the store for ever."""
+        if self._write_failure and time.monotonic() - self._write_failed_at < WRITE_FAILURE_S:
+            return self._write_failure
+        return None
 
     def write_in(
         self, conn: Any, feed: str, frame: pd.DataFrame, *, now: datetime | None = None, origin: str = "write"
