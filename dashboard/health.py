@@ -52,6 +52,8 @@ class Snapshot:
     store_ok: bool
     sources: tuple[SourceHealth, ...]
     feeds: tuple[FeedHealth, ...] = field(default=())
+    #: Since when and why the store cannot write (e.g. the disk is full) while it still reads, as this process saw.
+    write_failure: tuple[datetime, str] | None = None
 
     def by_domain(self) -> dict[str, list[FeedHealth]]:
         groups: dict[str, list[FeedHealth]] = {}
@@ -59,10 +61,22 @@ class Snapshot:
             groups.setdefault(f.domain, []).append(f)
         return groups
 
+    @property
+    def status(self) -> str:
+        """``ok``; ``store_unreachable`` (nothing can be served: HTTP 503); ``store_writes_failing`` (screens are
+        served from what is stored, new rows wait upstream: the ingester keeps them unacknowledged)."""
+        if not self.store_ok:
+            return "store_unreachable"
+        return "store_writes_failing" if self.write_failure else "ok"
+
     def as_json(self) -> dict[str, Any]:
+        writes: dict[str, Any] = {"ok": self.write_failure is None, "failing_since": None, "error": None}
+        if self.write_failure is not None:
+            writes |= {"failing_since": self.write_failure[0].isoformat(), "error": self.write_failure[1]}
         return {
-            "status": "ok" if self.store_ok else "store_unreachable",
+            "status": self.status,
             "checked_at": self.checked_at.isoformat(),
+            "store_writes": writes,
             "sources": {s.name: asdict(s) for s in self.sources},
             "feeds": {f.feed: _feed_json(f) for f in self.feeds},
         }
@@ -125,7 +139,8 @@ def collect(sources: Sources, settings: Settings, now: datetime | None = None, p
     feeds = []
     for feed, source_name in sources.routes().items():
         feeds.append(_feed(feed, sources, checked[source_name], status.get(feed, {}), settings, now, probe))
-    return Snapshot(now, checked[store_name].ok, tuple(checked.values()), tuple(feeds))
+    failure = getattr(sources.store, "write_failure", None)
+    return Snapshot(now, checked[store_name].ok, tuple(checked.values()), tuple(feeds), failure)
 
 
 def _check(source: Any) -> SourceHealth:

@@ -26,6 +26,7 @@ from dashboard.scope import Scope, ScopeError, ScopeNotFound
 from dashboard.services import Services
 from dashboard.timeutil import fmt
 from dashboard.views import resolve
+from datasources import SourceError
 
 ONE_YEAR = 365 * 24 * 3600
 
@@ -33,6 +34,8 @@ ONE_YEAR = 365 * 24 * 3600
 def register(server: Flask, services: Services) -> None:
     server.register_error_handler(ScopeError, lambda e: _problem(400, str(e)))
     server.register_error_handler(ScopeNotFound, lambda e: _problem(404, str(e)))
+    # A source that fails under a request (the store cannot write a command) is unavailable, not a bug: 503, why.
+    server.register_error_handler(SourceError, lambda e: _problem(503, str(e)))
     # Dash answers a script path it does not serve (a typo, a probe for ../../etc/passwd) with an exception, a 500
     # and a page-long traceback in the log; it is a plain 404.
     server.register_error_handler(DependencyException, lambda e: _problem(404, "no such script or style sheet"))

@@ -98,7 +98,7 @@ class ScreenBoard:
             "updated_at": now,
             "updated_by": (who or "operator").strip()[:80] or "operator",
         }
-        with self._connect() as conn:
+        with self.store.writing("screen_state") as conn:  # type: ignore[attr-defined]
             conn.execute(
                 _upsert(self.engine, self.states, None, index=("screen_id",), update=tuple(values)[1:]), [values]
             )
@@ -151,7 +151,7 @@ class ScreenBoard:
             "alarm": alarm[:64] if alarm else None,
             "client": client[:64] if client else None,
         }
-        with self._connect() as conn:
+        with self.store.writing("screen_heartbeat") as conn:  # type: ignore[attr-defined]
             conn.execute(
                 _upsert(self.engine, self.beats, None, index=("screen_id",), update=tuple(values)[1:]), [values]
             )

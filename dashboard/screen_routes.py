@@ -7,6 +7,7 @@ show (it navigates when the two differ). Unknown screens are a 404 naming the kn
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 from urllib.parse import urlencode
 
@@ -20,6 +21,9 @@ from dashboard.screen_board import SCENE_IDS, Beat, ScreenBoard, UnknownScreen, 
 from dashboard.screens import CommandError, Target
 from dashboard.services import Services
 from dashboard.views import crumbs, resolve
+from datasources import SourceError
+
+log = logging.getLogger(__name__)
 
 
 def board_of(services: Services) -> ScreenBoard:
@@ -53,7 +57,10 @@ def register(server: Flask, services: Services) -> None:
         now = services.now()
         goal = board.target(screen_id, now, towns(services.live), alarms(services.live))
         scene, scope = str(body.get("scene") or "")[:32], str(body.get("scope") or "district")[:100]
-        board.beat(screen_id, now, scene or "-", scope, goal.mode, goal.alarm, request.remote_addr)
+        try:
+            board.beat(screen_id, now, scene or "-", scope, goal.mode, goal.alarm, request.remote_addr)
+        except SourceError as exc:  # a heartbeat not kept (the store cannot write) must not blank the screen
+            log.warning("heartbeat of screen %s not stored: %s", screen_id, exc)
         lang = request_lang(services.settings.language)
         now_text = showing(services, goal.scene, goal.scope, lang)
         response = jsonify({"screen": screen_id, "search": goal.search, "label": label(goal, lang), "now": now_text})

@@ -35,7 +35,7 @@ import pandas as pd
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from datasources.base import WriteResult
+from datasources.base import SourceError, WriteResult
 from datasources.contracts import CONTRACTS
 from datasources.validation import validate
 
@@ -113,6 +113,9 @@ class Ingester:
             settings.client_id, persistent=True, session_expiry_s=settings.session_expiry_s
         )
         self.client.manual_ack_set(True)
+        # paho doubles its reconnect delay up to 2 minutes: after a long broker outage the ingester would idle that
+        # long once the broker is back. Every 10 s at most costs nothing.
+        self.client.reconnect_delay_set(min_delay=1, max_delay=10)
         self.client.on_connect = self._on_connect
         self.client.on_message = self._on_message
         self.client.on_disconnect = lambda *a: log.warning("MQTT broker disconnected; reconnecting")
@@ -170,7 +173,11 @@ class Ingester:
                 try:
                     self.write_batch(batch)
                     break
-                except Exception:  # the store is down: keep the batch, unacknowledged, and try again
+                except SourceError as exc:  # the store is down or full: keep the batch, unacknowledged, try again
+                    log.error("storing %d MQTT messages failed, kept unacknowledged; retrying in %.0f s: %s",
+                              len(batch), RETRY_S, exc)  # fmt: skip
+                    self._stop.wait(RETRY_S)
+                except Exception:  # anything else: the same, with the traceback
                     log.exception("storing %d MQTT messages failed; retrying in %.0f s", len(batch), RETRY_S)
                     self._stop.wait(RETRY_S)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
@@ -72,8 +73,8 @@ def api(source: BaseSource) -> Flask:
 
 
 @contextmanager
-def serving(app: Flask) -> Iterator[str]:
-    """``app`` on a free loopback port; yields its base URL."""
+def serving(app: Any) -> Iterator[str]:
+    """``app`` (any WSGI app) on a free loopback port; yields its base URL."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -81,3 +82,28 @@ def serving(app: Flask) -> Iterator[str]:
         yield f"http://127.0.0.1:{server.server_port}"
     finally:
         server.shutdown()
+
+
+class Faulty:
+    """A WSGI wrapper that makes a department API misbehave on demand: ``mode`` is one of
+    ``ok`` (pass through), ``timeout`` (answers after ``delay_s``), ``500``, ``garbage`` (not JSON) or
+    ``wrong_shape`` (JSON, but not an array of rows)."""
+
+    MODES = ("ok", "timeout", "500", "garbage", "wrong_shape")
+
+    def __init__(self, app: Flask, delay_s: float = 2.0) -> None:
+        self.app, self.delay_s, self.mode = app, delay_s, "ok"
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        if self.mode == "ok" or environ.get("PATH_INFO") == "/":
+            return self.app(environ, start_response)
+        if self.mode == "timeout":
+            time.sleep(self.delay_s)
+            return self.app(environ, start_response)
+        status, body = {
+            "500": ("500 INTERNAL SERVER ERROR", b"upstream database down"),
+            "garbage": ("200 OK", b"<html><body>\xe7\xbb\xb4\xe6\x8a\xa4\xe4\xb8\xad</body></html>"),
+            "wrong_shape": ("200 OK", b'{"data": {"rows": 3}}'),
+        }[self.mode]
+        start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+        return [body]

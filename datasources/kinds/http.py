@@ -21,6 +21,7 @@ import pandas as pd
 import requests
 from pydantic import Field
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import ConnectTimeoutError, NewConnectionError, ReadTimeoutError
 from urllib3.util import Retry
 
 from datasources.base import BaseSource, SourceError, SourceOptions
@@ -87,7 +88,9 @@ class HttpSource(BaseSource):
         try:
             resp = self.session.get(url, params=params, timeout=self.options.timeout_s)
         except requests.RequestException as exc:
-            raise SourceError(f"{self.name}: GET {url} failed after retries: {_short(exc)}") from exc
+            tries = f"{self.options.retries + 1} {'try' if self.options.retries == 0 else 'tries'}"
+            why = _why(exc, self.options.timeout_s)
+            raise SourceError(f"{self.name}: GET {url} failed ({tries}): {why}") from exc
         if resp.status_code != 200:
             raise SourceError(f"{self.name}: GET {url} answered {resp.status_code} {resp.reason}")
         try:
@@ -104,6 +107,28 @@ def _rows(data: Any, url: str, name: str) -> list[Mapping[str, Any]]:
     if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
         raise SourceError(f"{name}: GET {url}: expected a JSON array of objects (or {{'rows': [...]}})")
     return rows
+
+
+def _why(exc: requests.RequestException, timeout_s: float) -> str:
+    """What went wrong in words an operator reads on /healthz: urllib3 buries the cause of the last try (a
+    timeout, a refused connection) deep inside "Max retries exceeded with url: <the whole query>"."""
+    root = _root(exc)
+    if isinstance(root, NewConnectionError):  # (a subclass of ConnectTimeoutError, for history's sake)
+        return f"ConnectionError: cannot connect: {str(root).rsplit(': ', 1)[-1]}"[:160]
+    if isinstance(root, (TimeoutError, ReadTimeoutError, ConnectTimeoutError)) or isinstance(exc, requests.Timeout):
+        return f"ReadTimeout: no answer within {timeout_s:g} s"
+    return _short(exc)
+
+
+def _root(exc: BaseException) -> BaseException:
+    """The innermost of a chain of wrapped errors (``reason`` in urllib3, the first argument in requests)."""
+    while True:
+        inner = getattr(exc, "reason", None)
+        if not isinstance(inner, BaseException):
+            inner = exc.args[0] if exc.args and isinstance(exc.args[0], BaseException) else None
+        if inner is None:
+            return exc
+        exc = inner
 
 
 def _short(exc: Exception) -> str:

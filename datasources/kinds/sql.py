@@ -15,10 +15,12 @@ last written and the latest contract report, which the health strip and
 from __future__ import annotations
 
 import json
+import logging
 import os
 import threading
 import time
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -60,6 +62,10 @@ from datasources.base import BaseSource, SourceError, SourceOptions, WriteResult
 from datasources.contracts import CONTRACTS, FEEDS, Contract, contract
 from datasources.registry import register
 from datasources.validation import Report, validate
+
+log = logging.getLogger(__name__)
+#: A failed write is reported this long after the last failed attempt (writers retry every few seconds).
+WRITE_FAILURE_S = 300.0
 
 CHUNK = 20_000
 
@@ -232,6 +238,10 @@ class SqlSource(BaseSource):
         self.engine = _engine(options)
         self._schema_ready = False
         self._schema_lock = threading.Lock()
+        #: Since when and why this process's writes fail while the database still answers (a full disk, a
+        #: read-only file); None once a write succeeds. Health reports it: reads go on, rows wait upstream.
+        self._write_failure: tuple[datetime, str] | None = None
+        self._write_failed_at = 0.0  # time.monotonic() of the last failed write
 
     # ---- protocol --------------------------------------------------------------
 
@@ -323,11 +333,40 @@ class SqlSource(BaseSource):
     def write(
         self, feed: str, frame: pd.DataFrame, *, now: datetime | None = None, origin: str = "write"
     ) -> WriteResult:
-        """Validate and upsert ``frame``; bad rows are reported, never stored."""
-        with self._connect() as conn:
+        """Validate and upsert ``frame``; bad rows are reported, never stored.
+
+        A database that answers but cannot write (``database or disk is full``) raises :class:`SourceError` naming
+        the feed and the cause; nothing of the frame is stored, so the caller may send it again.
+        """
+        with self.writing(feed) as conn:
             result = self.write_in(conn, feed, frame, now=now, origin=origin)
             conn.commit()
         return result
+
+    @contextmanager
+    def writing(self, what: str) -> Iterator[Any]:
+        """A connection to write ``what`` through: a failed write is logged, remembered for health (see
+        ``write_failure``) and raised as :class:`SourceError`; a successful one clears the failure."""
+        try:
+            with self._connect() as conn:
+                yield conn
+        except SQLAlchemyError as exc:
+            message = f"{self.name}: cannot write {what}: {_short(exc)}"
+            since = self._write_failure[0] if self._write_failure else datetime.now(UTC)
+            self._write_failure, self._write_failed_at = (since, message), time.monotonic()
+            log.error("%s", message)
+            raise SourceError(message) from exc
+        if self._write_failure is not None:
+            log.warning("%s: writes succeed again (failing since %s)", self.name, self._write_failure[0].isoformat())
+            self._write_failure = None
+
+    @property
+    def write_failure(self) -> tuple[datetime, str] | None:
+        """Since when and why writes fail, as this process saw; forgotten ``WRITE_FAILURE_S`` after the last failed
+        attempt, so one failed write in a process that rarely writes does not flag the store for ever."""
+        if self._write_failure and time.monotonic() - self._write_failed_at < WRITE_FAILURE_S:
+            return self._write_failure
+        return None
 
     def write_in(
         self, conn: Any, feed: str, frame: pd.DataFrame, *, now: datetime | None = None, origin: str = "write"
@@ -355,7 +394,7 @@ class SqlSource(BaseSource):
         if not spec.time:
             raise ValueError(f"{feed} is reference data; it has no time to prune by")
         table = METADATA.tables[feed]
-        with self._connect() as conn:
+        with self.writing(feed) as conn:
             deleted = conn.execute(table.delete().where(table.c[spec.time] < before)).rowcount
             if deleted:
                 self._note_write(conn, feed, 0, Report(feed), "prune", changed=True)
@@ -365,7 +404,7 @@ class SqlSource(BaseSource):
     def record_report(self, report: Report, origin: str) -> None:
         """Keep the latest contract report of a read, for health views."""
         values = _report_values(report, origin)
-        with self._connect() as conn:
+        with self.writing("feed_status") as conn:
             table = METADATA.tables["feed_status"]
             stmt = _upsert(self.engine, table, None, index=("feed",), update=tuple(values))
             conn.execute(stmt, [{"feed": report.feed, "rows_written": 0, **values}])
@@ -387,7 +426,7 @@ class SqlSource(BaseSource):
             }
             for letter in letters
         ]
-        with self._connect() as conn:
+        with self.writing("dead_letters") as conn:
             conn.execute(METADATA.tables["dead_letters"].insert(), rows)
             conn.commit()
         return len(rows)

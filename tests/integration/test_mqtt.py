@@ -1,10 +1,15 @@
-"""MQTT ingestion against the real Mosquitto: persistent session, dead letters, idempotence, a store outage."""
+"""MQTT ingestion against the real Mosquitto: persistent session, dead letters, idempotence, a store outage, and a
+broker of the test's own that restarts."""
 
 from __future__ import annotations
 
 import json
+import shutil
+import signal
+import socket
+import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -14,7 +19,7 @@ import pytest
 from dashboard.settings import MqttSettings
 from datasources.kinds.sql import SqlOptions, SqlSource
 from datasources.mqtt import Broker, Ingester, MqttPublisher
-from tests.conftest import MQTT_ADDRESS
+from tests.conftest import MQTT_ADDRESS, service_missing
 from tests.proxy import TcpProxy
 
 pytestmark = pytest.mark.integration
@@ -28,9 +33,11 @@ def reading(hours_ago: int, pm25: float = 30.0, station: str = "air-01") -> dict
     return {"station_id": station, "ts": ts, "pm25": pm25, "averaging": "1h"}
 
 
-def publish(prefix: str, feed: str, payloads: list[object | bytes]) -> None:
+def publish(
+    prefix: str, feed: str, payloads: Sequence[object | bytes], address: tuple[str, int] = MQTT_ADDRESS
+) -> None:
     client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
-    client.connect(*MQTT_ADDRESS)
+    client.connect(*address)
     client.loop_start()
     try:
         for p in payloads:
@@ -50,9 +57,9 @@ def until(check: Callable[[], bool], what: str, timeout: float = 20) -> None:
     raise AssertionError(f"{what}: not within {timeout} s")
 
 
-def ingester(store: SqlSource, names: str) -> Ingester:
+def ingester(store: SqlSource, names: str, broker: Broker = BROKER) -> Ingester:
     settings = MqttSettings(topic_prefix=names, client_id=f"{names}-ingest", batch_ms=50, session_expiry_s=300)
-    return Ingester(store, BROKER, settings, clock=lambda: NOW)
+    return Ingester(store, broker, settings, clock=lambda: NOW)
 
 
 def rows(store: SqlSource) -> int:
@@ -139,3 +146,90 @@ def test_the_simulator_can_publish_for_the_ingester(tmp_path: Path, mqtt_names) 
     finally:
         publisher.close()
         ing.stop()
+
+
+# ---- the broker restarts ------------------------------------------------------------------------------------
+
+
+class OwnBroker:
+    """A Mosquitto of the test's own on a free loopback port, persisting its sessions in ``directory``, so the
+    test may stop and start it without touching the broker other tests share."""
+
+    def __init__(self, directory: Path) -> None:
+        binary = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+        if not Path(binary).exists():
+            service_missing("the mosquitto binary (to run a broker of the test's own)", FileNotFoundError(binary))
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.binary, self.conf = binary, directory / "mosquitto.conf"
+        self.conf.write_text(
+            # user root: as root Mosquitto would otherwise become user mosquitto, who cannot write its database here
+            f"listener {self.port} 127.0.0.1\nallow_anonymous true\nuser root\npersistence true\n"
+            f"persistence_location {directory}/\nmax_queued_messages 10000\n"
+        )
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> OwnBroker:
+        with (self.conf.parent / "mosquitto.log").open("ab") as log:  # kept beside the test's files, for a failure
+            self.proc = subprocess.Popen([self.binary, "-v", "-c", str(self.conf)], stderr=log)
+        until(self._listening, "the broker listening", timeout=10)
+        return self
+
+    def stop(self) -> None:
+        """A clean shutdown: Mosquitto writes its sessions and queued messages to disk."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            self.proc.wait(10)
+
+    def _listening(self) -> bool:
+        try:
+            socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
+            return True
+        except OSError:
+            return False
+
+
+@pytest.fixture
+def own_broker(tmp_path: Path) -> Iterator[OwnBroker]:
+    broker = OwnBroker(tmp_path).start()
+    try:
+        yield broker
+    finally:
+        broker.stop()
+
+
+def test_the_broker_restarts_and_nothing_is_lost_or_doubled(tmp_path: Path, own_broker: OwnBroker) -> None:
+    """The ingester reaches the broker through a proxy (so the test can also cut the ingester off alone).
+
+    Before: stored. Ingester cut off, broker up: queued for its session. Broker restarts (with those still
+    queued): kept on disk. Ingester back: the queued ones arrive. After the restart: stored. Each reading once.
+    """
+    names, direct = "faults", ("127.0.0.1", own_broker.port)
+    store = SqlSource("store", SqlOptions(url=f"sqlite:///{tmp_path / 'db.sqlite'}"))
+    proxy = TcpProxy(direct).start()
+    ing = ingester(store, names, Broker("127.0.0.1", proxy.port)).start()
+    try:
+        until(lambda: ing.client.is_connected(), "connected")
+        time.sleep(0.5)  # subscribed
+        publish(names, "air_readings", [reading(h) for h in range(0, 10)], direct)
+        until(lambda: rows(store) == 10, "the readings sent before")
+
+        proxy.cut()  # the ingester loses the broker, which stays up …
+        until(lambda: not ing.client.is_connected(), "the ingester disconnected")
+        publish(names, "air_readings", [reading(h) for h in range(10, 20)], direct)  # … queued for its session
+        own_broker.stop()  # the broker restarts, with those messages queued …
+        own_broker.start()
+        proxy.restore()  # … and the ingester reconnects by itself
+        until(lambda: rows(store) == 20, "the readings queued across the restart", timeout=25)
+
+        publish(names, "air_readings", [reading(h) for h in range(20, 30)] + [reading(5)], direct)
+        until(lambda: rows(store) == 30, "the readings sent after the restart")
+        time.sleep(0.5)
+    finally:
+        ing.stop()
+        proxy.cut()
+    frame = store.read("air_readings").frame
+    assert len(frame) == 30 and not frame.duplicated(["station_id", "ts"]).any()
+    assert store.dead_letters().empty
+    store.engine.dispose()

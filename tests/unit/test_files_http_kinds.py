@@ -118,10 +118,15 @@ def test_a_slow_api_times_out_instead_of_hanging_the_page() -> None:
     app, calls = flaky_api(failures=0, body=rows(1), delay_s=1.0)
     with serving(app) as url:
         started = time.monotonic()
-        with pytest.raises(SourceError, match="failed after retries"):
+        with pytest.raises(SourceError, match=r"failed \(2 tries\): ReadTimeout: no answer within 0\.2 s$"):
             http(url, retries=1, timeout_s=0.2).read("air_readings")
         assert time.monotonic() - started < 3
     assert len(calls) == 2
+
+
+def test_a_refused_connection_says_so_briefly() -> None:
+    with pytest.raises(SourceError, match=r"failed \(1 try\): ConnectionError: cannot connect: .*refused$"):
+        http("http://127.0.0.1:9", retries=0).read("air_readings")
 
 
 def test_a_token_comes_from_the_environment_only(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -25,3 +25,14 @@ def test_the_readme_configuration_example_is_valid(tmp_path: Path) -> None:
 def test_the_readme_names_the_two_commands() -> None:
     text = README.read_text(encoding="utf-8")
     assert "make run" in text and "make test" in text
+
+
+def test_every_test_the_faults_table_cites_exists() -> None:
+    """A renamed or deleted fault test must not leave the README claiming a proof that is gone."""
+    text = README.read_text(encoding="utf-8")
+    table = text.split("## Faults and what the product does", 1)[1].split("\n## ", 1)[0]
+    cited = re.findall(r"`(tests/[\w/]+\.py)(?:::(\w+))?`", table)
+    assert len(cited) >= 10
+    for path, name in cited:
+        source = (README.parent / path).read_text(encoding="utf-8")
+        assert not name or f"def {name}(" in source, f"README cites {path}::{name}, which does not exist"

@@ -110,3 +110,35 @@ def test_versions_can_be_turned_off_for_tables_written_behind_the_stores_back(tm
     src = SqlSource("store", SqlOptions(url=f"sqlite:///{tmp_path / 'db.sqlite'}", track_versions=False))
     src.write("air_readings", readings(range(3)), now=NOW)
     assert src.versions() == {}
+
+
+def test_a_write_the_database_refuses_is_named_remembered_and_forgotten(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlite3
+
+    from sqlalchemy import event
+
+    from datasources.kinds import sql
+
+    src = store(tmp_path)
+    src.write("air_readings", readings(range(2)))
+    full = True
+
+    def refuse(_conn, _cursor, statement, *_args):  # type: ignore[no-untyped-def]
+        if full and statement.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE")):
+            raise sqlite3.OperationalError("database or disk is full")
+
+    event.listen(src.engine, "before_cursor_execute", refuse)
+    with pytest.raises(SourceError, match=r"^store: cannot write air_readings: .*database or disk is full$"):
+        src.write("air_readings", readings(range(2, 4)))
+    assert src.write_failure is not None and "disk is full" in src.write_failure[1]
+    assert len(src.read("air_readings").frame) == 2  # reads go on
+    monkeypatch.setattr(sql, "WRITE_FAILURE_S", 0.0)
+    assert src.write_failure is None  # long after the last failed attempt: no longer reported
+    monkeypatch.undo()
+    with pytest.raises(SourceError):
+        src.write("air_readings", readings(range(2, 4)))
+    full = False
+    src.write("air_readings", readings(range(2, 4)))
+    assert src.write_failure is None and len(src.read("air_readings").frame) == 4
