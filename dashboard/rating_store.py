@@ -45,7 +45,7 @@ class RatingBook:
         clean = self._checked("rating_indicators", frame, now)
         table = METADATA.tables["rating_indicators"]
         spec = contract("rating_indicators")
-        with self.store._connect() as conn:
+        with self.store.writing("rating_indicators") as conn:
             conn.execute(delete(table))
             conn.execute(insert(table), _records(clean, spec))
             self.store._note_write(conn, "rating_indicators", len(clean), validate(spec, clean).report, origin)
@@ -58,7 +58,7 @@ class RatingBook:
         spec = contract("rating_values")
         log = [{**r, "at": now} for r in _records(clean, spec)]
         current = clean.drop_duplicates(["indicator_id", "period"], keep="last")
-        with self.store._connect() as conn:
+        with self.store.writing("rating_values") as conn:
             conn.execute(insert(METADATA.tables["rating_entries"]), log)
             table = METADATA.tables["rating_values"]
             conn.execute(_upsert(self.store.engine, table, spec), _records(current, spec))

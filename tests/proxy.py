@@ -1,11 +1,16 @@
-"""A loopback TCP forwarder a test can cut and restore: a real service "going away" and "coming back"
-without stopping the service other tests share."""
+"""Fault injectors: a loopback TCP forwarder a test can cut and restore (a real service "going away" and
+"coming back" without stopping the service other tests share), and a full disk under SQLite stores."""
 
 from __future__ import annotations
 
 import contextlib
 import socket
+import sqlite3
 import threading
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 
 
 class TcpProxy:
@@ -70,3 +75,19 @@ class TcpProxy:
             for sock in (src, dst):
                 with contextlib.suppress(OSError):
                     sock.shutdown(socket.SHUT_RDWR)
+
+
+class DiskFull:
+    """A full disk under SQLite stores, simulated where SQLite reports it: while ``full``, every statement that
+    writes fails as SQLite fails then (``sqlite3.OperationalError: database or disk is full``); reads go through."""
+
+    WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+
+    def __init__(self, *engines: Engine) -> None:
+        self.full = False
+        for engine in engines:
+            event.listen(engine, "before_cursor_execute", self._execute)
+
+    def _execute(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if self.full and statement.lstrip().split(None, 1)[0].upper() in self.WRITES:
+            raise sqlite3.OperationalError("database or disk is full")

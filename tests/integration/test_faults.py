@@ -9,7 +9,6 @@ concerned, /healthz says what failed, and when it returns everything recovers by
 from __future__ import annotations
 
 import logging
-import sqlite3
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -17,8 +16,7 @@ from typing import Any
 
 import pytest
 import redis
-from sqlalchemy import event
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import make_url
 
 from dashboard import simulation
 from dashboard.app import create_app
@@ -29,7 +27,7 @@ from datasources.mqtt import Broker, Ingester
 from datasources.synthetic import SyntheticDistrict
 from tests.conftest import MQTT_ADDRESS, NOW, REDIS_URL
 from tests.feed_servers import Faulty, api, serving
-from tests.proxy import TcpProxy
+from tests.proxy import DiskFull, TcpProxy
 
 pytestmark = pytest.mark.integration
 
@@ -164,22 +162,6 @@ def test_an_http_source_that_times_out_or_answers_500_or_garbage(seeded_copy: Pa
 
 
 # ---- the store's disk fills up ------------------------------------------------------------------------------
-
-
-class DiskFull:
-    """A full disk under SQLite stores, simulated where SQLite reports it: while ``full``, every statement that
-    writes fails as SQLite fails then (``sqlite3.OperationalError: database or disk is full``); reads go through."""
-
-    WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
-
-    def __init__(self, *engines: Engine) -> None:
-        self.full = False
-        for engine in engines:
-            event.listen(engine, "before_cursor_execute", self._execute)
-
-    def _execute(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if self.full and statement.lstrip().split(None, 1)[0].upper() in self.WRITES:
-            raise sqlite3.OperationalError("database or disk is full")
 
 
 def test_a_full_disk_fails_writes_loudly_keeps_reads_and_loses_nothing(

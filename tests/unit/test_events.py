@@ -14,8 +14,10 @@ from dashboard.domain.lifecycle import InvalidTransition
 from dashboard.domain.rules import Rule, Sample, Subject, plan
 from dashboard.event_rules import load_catalogue, parse_rules
 from dashboard.events import EventBook, engine_rules, evaluate
+from datasources import SourceError
 from datasources.kinds.sql import METADATA, SqlOptions, SqlSource
 from tests.conftest import NOW
+from tests.proxy import DiskFull
 
 T0 = datetime(2026, 11, 29, 2, 0, tzinfo=UTC)
 M = timedelta(minutes=1)
@@ -295,6 +297,21 @@ def test_an_entry_and_its_row_land_together_or_not_at_all(store: SqlSource, monk
     monkeypatch.undo()
     assert book.act(eid, "acknowledge", "甲", T0 + 2 * M).state == "acknowledged"
     assert store.read("events").frame.set_index("event_id").loc[eid, "state"] == "acknowledged"
+
+
+def test_an_action_on_a_full_disk_is_a_source_error_in_health_and_leaves_no_trace(store: SqlSource) -> None:
+    book = EventBook(store)
+    eid = raised(book)
+    entries = log_rows(store)
+    disk = DiskFull(store.engine)
+    disk.full = True
+    with pytest.raises(SourceError, match=f"cannot write event {eid}.*disk is full"):
+        book.act(eid, "acknowledge", "甲", T0 + M)
+    assert store.write_failure is not None and "disk is full" in store.write_failure[1]
+    disk.full = False
+    assert log_rows(store) == entries and book.record(eid).state == "new"
+    assert book.act(eid, "acknowledge", "甲", T0 + 2 * M).state == "acknowledged"
+    assert store.write_failure is None
 
 
 def test_raising_the_same_event_twice_writes_it_once(store: SqlSource) -> None:
