@@ -137,6 +137,10 @@ def test_scr001_a_screen_fills_every_wall_without_scrollbars_and_shows_clock_and
     assert not dash_duo.find_elements(".scene-nav"), "a screen has no navigation"
     wait_for(dash_duo, lambda: dash_duo.find_element(".screen-now").text == "总览 · 山亭区", "what the screen shows")
     assert dash_duo.find_element(".screen-mode").text == "轮播 1/1"
+    dash_duo.wait_for_element(".screen-stage .leaflet-container", timeout=20)
+    shown = "return [...document.querySelectorAll(arguments[0])].filter(e => e.offsetParent !== null).length"
+    assert dash_duo.driver.execute_script(shown, ".leaflet-control-zoom, .leaflet-control-layers") == 0
+    assert dash_duo.driver.execute_script(shown, ".map-legend") > 0, "the legend stays"
     fonts = {}
     for width, height in VIEWPORTS:
         viewport(dash_duo, width, height)
