@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -207,3 +208,14 @@ def mqtt_names() -> str:
     except OSError as exc:
         service_missing(f"MQTT broker at {MQTT_ADDRESS[0]}:{MQTT_ADDRESS[1]}", exc)
     return f"shanting-test-{uuid.uuid4().hex[:10]}"
+
+
+def until(check: Callable[[], object], what: str, timeout: float = 20) -> float:
+    """Poll ``check()`` every 0.1 s until it is truthy and return the seconds it took; fail naming ``what``
+    after ``timeout`` seconds."""
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        if check():
+            return time.monotonic() - started
+        time.sleep(0.1)
+    raise AssertionError(f"{what}: not within {timeout} s")

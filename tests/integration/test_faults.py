@@ -25,7 +25,7 @@ from datasources import SourceError
 from datasources.kinds.sql import SqlOptions, SqlSource
 from datasources.mqtt import Broker, Ingester
 from datasources.synthetic import SyntheticDistrict
-from tests.conftest import MQTT_ADDRESS, NOW, REDIS_URL
+from tests.conftest import MQTT_ADDRESS, NOW, REDIS_URL, until
 from tests.feed_servers import Faulty, api, serving
 from tests.proxy import DiskFull, TcpProxy
 
@@ -181,7 +181,7 @@ def test_a_full_disk_fails_writes_loudly_keeps_reads_and_loses_nothing(
     try:
         before = tiles(client)
         assert client.get("/healthz").get_json()["store_writes"]["ok"] is True
-        _wait(lambda: ingester.client.is_connected(), "the ingester connected")
+        until(lambda: ingester.client.is_connected(), "the ingester connected")
         time.sleep(0.5)
 
         disk.full = True  # the disk fills up …
@@ -204,7 +204,7 @@ def test_a_full_disk_fails_writes_loudly_keeps_reads_and_loses_nothing(
         assert command.status_code == 503 and "disk is full" in command.get_json()["error"], command.get_json()
 
         disk.full = False  # … and space returns
-        _wait(lambda: ingester.stored == 3, "the readings kept by the ingester stored", timeout=15)
+        until(lambda: ingester.stored == 3, "the readings kept by the ingester stored", timeout=15)
         counts = simulation.tick(store, SyntheticDistrict(), later, backfill)  # the next tick fills the gap
         assert sum(counts.values()) > 0 and store.latest("segment_speeds") > NOW
         next_interval(app)
@@ -217,15 +217,6 @@ def test_a_full_disk_fails_writes_loudly_keeps_reads_and_loses_nothing(
         ingest_store.engine.dispose()
     frame = store.read("air_readings", start=NOW - timedelta(hours=1), end=NOW).frame
     assert (frame["pm25"] == 41.0).sum() == 3, "each kept reading stored once"
-
-
-def _wait(check: Any, what: str, timeout: float = 10) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"{what}: not within {timeout} s")
 
 
 def _publish(prefix: str, payloads: list[dict[str, Any]]) -> None:

@@ -9,7 +9,7 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -19,7 +19,7 @@ import pytest
 from dashboard.settings import MqttSettings
 from datasources.kinds.sql import SqlOptions, SqlSource
 from datasources.mqtt import Broker, Ingester, MqttPublisher
-from tests.conftest import MQTT_ADDRESS, service_missing
+from tests.conftest import MQTT_ADDRESS, service_missing, until
 from tests.proxy import TcpProxy
 
 pytestmark = pytest.mark.integration
@@ -46,15 +46,6 @@ def publish(
     finally:
         client.disconnect()
         client.loop_stop()
-
-
-def until(check: Callable[[], bool], what: str, timeout: float = 20) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"{what}: not within {timeout} s")
 
 
 def ingester(store: SqlSource, names: str, broker: Broker = BROKER) -> Ingester:

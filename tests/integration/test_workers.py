@@ -17,12 +17,14 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.conftest import until
 
 pytestmark = pytest.mark.integration
 
@@ -71,16 +73,6 @@ def gunicorn(store_url: str, data_dir: Path, workers: int = 1) -> Iterator[tuple
         except subprocess.TimeoutExpired:
             master.kill()
             master.wait(5)
-
-
-def until(check: Callable[[], bool], what: str, timeout: float = 20) -> float:
-    """Wait for ``check``; the seconds it took."""
-    started = time.monotonic()
-    while time.monotonic() - started < timeout:
-        if check():
-            return time.monotonic() - started
-        time.sleep(0.1)
-    raise AssertionError(f"{what}: not within {timeout} s")
 
 
 def call(url: str, body: dict[str, Any] | None = None, timeout: float = 10) -> tuple[int, Any]:
