@@ -26,7 +26,7 @@ from callbacks import shell as shell_callbacks
 from callbacks import tourism as tourism_callbacks
 from callbacks import transport as transport_callbacks
 from callbacks import video as video_callbacks
-from dashboard import routes, screen_routes
+from dashboard import auth, routes, screen_routes
 from dashboard.i18n import request_lang, t
 from dashboard.layers import LAYER_NAMES, bounds
 from dashboard.scenes import SCENES, Scene
@@ -74,6 +74,7 @@ def create_app(
     )
     services = Services.create(app.server, settings, sources, clock)
     app.server.extensions["shanting.services"] = services  # for tools that hold only the app (benchmarks)
+    auth.register(app, services)  # first: its guard runs before every other request hook
     for scene in SCENES:
         _register_scene(scene, services)
     _register_screens(services)
