@@ -135,7 +135,9 @@ def request_principal(settings: Settings, accounts: Accounts) -> Principal | Non
 
 def principal() -> Principal | None:
     """The signed-in user of this request (None outside a request or when nobody is)."""
-    user = current_user._get_current_object() if current_user else None  # type: ignore[attr-defined]
+    if not _in_request():
+        return None
+    user = current_user._get_current_object()  # type: ignore[attr-defined]
     return user if isinstance(user, Principal) else None
 
 
