@@ -172,7 +172,7 @@ ROUTES: tuple[tuple[str, str, str], ...] = (
     ("*", r"/logout", PUBLIC),
     ("GET", r"/assets/.*", PUBLIC),
     ("GET", r"/_dash-component-suites/.*", PUBLIC),
-    ("GET", r"/_favicon\.ico", PUBLIC),
+    ("GET", r"/_?favicon\.ico", PUBLIC),
     ("GET", r"/_dash-layout", SHELL),
     ("GET", r"/_dash-dependencies", SHELL),
     ("POST", r"/_dash-update-component", "callback"),
@@ -240,9 +240,10 @@ COMPONENT_PERMISSIONS: tuple[tuple[str, str], ...] = (
     ("ticker", "scene:events"),
     ("breadcrumb", "scene:overview"),
     ("scope-title", "scene:overview"),
-    ("choropleth-kpi", "scene:overview"),
     ("export-", "export:overview"),
-    # Layer components carry only URLs (their data is behind /geo/<layer>, checked there).
+    # Layer components carry only URLs, the choropleth chooser only a KPI's name: their data is behind
+    # /geo/<layer>?kpi=…, checked there. Every scene's map has them.
+    ("choropleth-kpi", SHELL),
     ("layer", SHELL),
     ("map", SHELL),
     ("screen-part", SHELL),

@@ -43,6 +43,13 @@ class Account:
     created_at: datetime
     disabled: bool
     password_hash: str
+    signed_out_at: datetime | None = None
+
+    def session_valid(self, issued_at: float | None) -> bool:
+        """Whether a session issued at ``issued_at`` (epoch seconds) outlived the last sign-out."""
+        if self.signed_out_at is None:
+            return True
+        return issued_at is not None and issued_at > self.signed_out_at.timestamp()
 
     def principal(self) -> Principal:
         fingerprint = hashlib.sha256(self.password_hash.encode()).hexdigest()[:16]
@@ -126,6 +133,10 @@ class Accounts:
     def set_disabled(self, username: str, disabled: bool = True) -> None:
         self._update(username, disabled=disabled)
 
+    def sign_out(self, username: str, at: datetime) -> None:
+        """End every session of the user issued before ``at``."""
+        self._update(username, signed_out_at=at)
+
     def _update(self, username: str, **values: Any) -> None:
         with self._connect() as conn:
             done = conn.execute(self.table.update().where(self.table.c.username == username).values(**values))
@@ -176,6 +187,7 @@ def _account(row: Mapping[str, Any]) -> Account:
         row["created_at"],
         bool(row["disabled"]),
         row["password_hash"],
+        row.get("signed_out_at"),
     )
 
 

@@ -141,7 +141,12 @@ def _layout(settings: Settings, refresh_ms: int) -> html.Div:
         screen_id = path.split("/")[2]
         found = settings.screens.get(screen_id)
         return screen_layout.frame(lang, found.name if found else screen_id, refresh_ms)
-    return shell(lang, SCENES, refresh_ms, path)
+    who = auth.principal()
+    if who is None:  # no request (the validation layout's build)
+        return shell(lang, SCENES, refresh_ms, path)
+    scenes = [s for s in SCENES if who.may(f"page:{s.id}")]
+    signed_in = who is not auth.LOCAL_DEVELOPER
+    return shell(lang, scenes, refresh_ms, path, ticker=who.may("scene:events"), signed_in=signed_in)
 
 
 def _scene_layout(scene: Scene, services: Services, scope: str | None = None, **_query: Any) -> html.Section:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+import time
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -36,6 +37,7 @@ from dashboard.accounts import Accounts, Audit
 from dashboard.i18n import request_lang, t
 from dashboard.services import Services
 from dashboard.settings import Settings
+from dashboard.timeutil import now_utc
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +69,7 @@ def register(app: Dash, services: Services) -> None:
     def load(user_id: str) -> Principal | None:
         username, _, fingerprint = user_id.partition("|")
         account = accounts.get(username)
-        if account is None or account.disabled:
+        if account is None or account.disabled or not account.session_valid(session.get("iat")):
             return None
         principal = account.principal()
         return principal if secrets.compare_digest(principal.fingerprint, fingerprint) else None
@@ -216,7 +218,7 @@ def _screen_sign_in(services: Services, accounts: Accounts, audit: Audit) -> Res
     session.clear()
     login_user(account.principal())
     session.permanent = True
-    session["sid"] = secrets.token_urlsafe(16)
+    session["sid"], session["iat"] = secrets.token_urlsafe(16), time.time()
     audit.record(account.username, "screen", "screen.signin", screen_id, services.now(), request.remote_addr)
     rest = {k: v for k, v in request.args.items() if k != "token"}
     return redirect(request.path + ("?" + urlencode(rest) if rest else ""))
@@ -314,7 +316,7 @@ def _routes(server: Flask, services: Services, accounts: Accounts, audit: Audit,
         who = account.principal()
         login_user(who)
         session.permanent = True
-        session["sid"] = secrets.token_urlsafe(16)
+        session["sid"], session["iat"] = secrets.token_urlsafe(16), time.time()
         audit.record(who.username, who.role, "login", who.username, services.now(), request.remote_addr)
         return redirect(target or who.first_page() or "/")
 
@@ -322,6 +324,9 @@ def _routes(server: Flask, services: Services, accounts: Accounts, audit: Audit,
     def logout() -> ResponseReturnValue:
         who = principal()
         if who is not None and who is not LOCAL_DEVELOPER:
+            # The cookie is signed, not stored: a request still in flight could send the old one back. Every
+            # session of the user issued before now ends instead (signing out signs out everywhere).
+            accounts.sign_out(who.username, now_utc())
             audit.record(who.username, who.role, "logout", who.username, services.now(), request.remote_addr)
         logout_user()
         session.clear()

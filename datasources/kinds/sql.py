@@ -207,6 +207,8 @@ def build_metadata() -> MetaData:
         SaColumn("screen_id", String(32)),
         SaColumn("created_at", UtcDateTime, nullable=False),
         SaColumn("disabled", Boolean, nullable=False, default=False),
+        # Signing out ends every session issued before (a cookie session cannot be deleted on the server).
+        SaColumn("signed_out_at", UtcDateTime),
     )
     # Operators' and admins' actions (issue #9): appended, never updated or deleted.
     Table(

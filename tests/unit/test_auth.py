@@ -325,24 +325,32 @@ def test_unauthenticated_requests_get_401_or_the_login_page(secured: Any) -> Non
     assert login.status_code == 200 and "登录" in login.get_data(as_text=True)
 
 
-def test_the_session_is_new_after_sign_in_and_the_old_one_is_not_signed_in(secured: Any) -> None:
+def test_the_session_is_new_after_sign_in_and_sign_out_ends_it_everywhere(secured: Any) -> None:
+    secured.server.extensions["shanting.accounts"].create("rotating", PASSWORD, "leader", NOW)
     client = secured.server.test_client()
     token = csrf(client)
     before = client.get_cookie("shanting_session")
     assert before is not None
-    response = client.post("/login", data={"csrf_token": token, "username": "leader", "password": PASSWORD})
+    response = client.post("/login", data={"csrf_token": token, "username": "rotating", "password": PASSWORD})
     after = client.get_cookie("shanting_session")
     assert response.status_code == 302 and after is not None and after.value != before.value
     cookie = response.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
     with client.session_transaction() as sess:
-        assert sess.get("sid") and sess.get("_user_id", "").startswith("leader|")
+        assert sess.get("sid") and sess.get("_user_id", "").startswith("rotating|")
     stale = secured.server.test_client()
-    stale.set_cookie("shanting_session", before.value)
+    stale.set_cookie("shanting_session", before.value)  # the cookie from before sign-in is nobody's
     assert stale.get("/api/v1/kpis").status_code == 401
     assert client.get("/api/v1/kpis").status_code == 200
+    replay = secured.server.test_client()
+    replay.set_cookie("shanting_session", after.value)
+    assert replay.get("/api/v1/kpis").status_code == 200
     client.get("/logout")
     assert client.get("/api/v1/kpis").status_code == 401
+    # A signed-in cookie sent back after sign-out (a request that was in flight) no longer signs anyone in.
+    assert replay.get("/api/v1/kpis").status_code == 401
+    assert sign_in(client, "rotating").status_code == 302
+    assert client.get("/api/v1/kpis").status_code == 200
 
 
 def test_sign_in_needs_the_csrf_token_and_a_safe_next(secured: Any) -> None:

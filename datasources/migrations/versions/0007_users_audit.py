@@ -29,6 +29,7 @@ def upgrade() -> None:
         sa.Column("screen_id", sa.String(length=32), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("disabled", sa.Boolean(), nullable=False),
+        sa.Column("signed_out_at", sa.DateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("username"),
     )
     op.create_table(
