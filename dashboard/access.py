@@ -201,6 +201,7 @@ class Need:
 
 def needs(method: str, path: str, args: Mapping[str, str], body: Any = None) -> Need:
     """The permissions a request needs, from its method, path, query and (for callbacks) JSON body."""
+    method = "GET" if method == "HEAD" else method  # Flask answers HEAD with the GET view
     for route_method, pattern, need in _ROUTES:
         match = pattern.fullmatch(path)
         if not match or route_method not in ("*", method):
@@ -212,7 +213,7 @@ def needs(method: str, path: str, args: Mapping[str, str], body: Any = None) -> 
         if need == "layer":
             return Need("api", (layer_permission(match["layer"], args.get("kpi")),))
         return Need("api", (need.format(**match.groupdict()),))
-    if method in ("GET", "HEAD"):
+    if method == "GET":
         return Need("page", (page_permission(path),))
     return Need("api", (UNKNOWN,))
 

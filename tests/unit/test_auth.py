@@ -537,3 +537,9 @@ def test_the_code_grants_what_the_tables_above_say() -> None:
         need = access.needs(method, route, args)
         for role, who in people.items():
             assert who.may_all(need.permissions) == (role in allowed or need.kind == "public"), (role, path)
+
+
+def test_head_needs_what_get_needs_and_unknown_posts_fail_closed() -> None:
+    assert access.needs("HEAD", "/export/kpis.csv", {}) == access.needs("GET", "/export/kpis.csv", {})
+    assert access.needs("POST", "/api/v1/new-thing", {}).permissions == (access.UNKNOWN,)
+    assert not Principal("o", "operator").may(access.UNKNOWN) and Principal("a", "admin").may(access.UNKNOWN)
