@@ -11,7 +11,7 @@ from typing import Any
 import dash
 from dash import ALL, Dash, Input, Output, State, ctx, html
 
-from dashboard.auth import record
+from dashboard.auth import record, who_label
 from dashboard.domain.lifecycle import InvalidTransition
 from dashboard.event_rules import load_catalogue
 from dashboard.events import EventBook
@@ -117,7 +117,7 @@ def register(app: Dash, services: Services) -> None:
             book,
             event_id,
             dict(trigger),
-            fields.get("who"),
+            fields.get("who") or who_label(),  # typed by the person acting, else the signed-in user
             fields.get("department"),
             fields.get("person"),
             fields.get("note"),
