@@ -543,3 +543,32 @@ def test_head_needs_what_get_needs_and_unknown_posts_fail_closed() -> None:
     assert access.needs("HEAD", "/export/kpis.csv", {}) == access.needs("GET", "/export/kpis.csv", {})
     assert access.needs("POST", "/api/v1/new-thing", {}).permissions == (access.UNKNOWN,)
     assert not Principal("o", "operator").may(access.UNKNOWN) and Principal("a", "admin").may(access.UNKNOWN)
+
+
+def test_console_commands_by_callback_only_for_operators_and_audited(
+    secured: Any, clients: dict[str, FlaskClient]
+) -> None:
+    fields = [{"type": "scr-field", "screen": "main", "name": n} for n in ("scene", "scope")]
+    button = {"type": "scr-cmd", "screen": "main", "command": "pause"}
+    body = {
+        "output": '{"name":["ALL"],"type":"console-part"}.children',
+        "outputs": [{"id": {"type": "console-part", "name": "message"}, "property": "children"}],
+        "inputs": [[{"id": button, "property": "n_clicks", "value": 1}]],
+        "state": [
+            [{"id": f, "property": "value", "value": None} for f in fields],
+            [{"id": f, "property": "id", "value": f} for f in fields],
+        ],
+        "changedPropIds": ['{"command":"pause","screen":"main","type":"scr-cmd"}.n_clicks'],
+    }
+    for role in ("leader", "transport", "screen"):
+        assert clients[role].post("/_dash-update-component", json=body).status_code == 403, role
+    assert clients["operator"].post("/_dash-update-component", json=body).status_code == 200
+    entry = Audit(secured.server.extensions["shanting.services"].sources.store).recent(1, action="screen.command")[0]
+    assert (entry.who, entry.target, entry.detail) == ("operator", "main", {"command": "pause"})
+
+
+def test_names_on_the_admin_page_are_text_not_markup(secured: Any, clients: dict[str, FlaskClient]) -> None:
+    accounts = secured.server.extensions["shanting.accounts"]
+    accounts.create("xss-test", PASSWORD, "leader", NOW, display_name='<script>alert("x")</script>')
+    page = clients["admin"].get("/admin").get_data(as_text=True)
+    assert "<script>alert" not in page and "&lt;script&gt;alert" in page
