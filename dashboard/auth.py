@@ -24,7 +24,7 @@ from typing import Any
 from urllib.parse import urlencode, urlparse
 
 from dash import Dash
-from flask import Flask, Response, g, redirect, render_template_string, request, session
+from flask import Flask, Response, current_app, g, redirect, render_template_string, request, session
 from flask.typing import ResponseReturnValue
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -137,7 +137,7 @@ def request_principal(settings: Settings, accounts: Accounts) -> Principal | Non
 
 def principal() -> Principal | None:
     """The signed-in user of this request (None outside a request or when nobody is)."""
-    if not _in_request():
+    if not _in_request() or not hasattr(current_app, "login_manager"):  # no request, or routes without sign-in
         return None
     user = current_user._get_current_object()  # type: ignore[attr-defined]
     return user if isinstance(user, Principal) else None
