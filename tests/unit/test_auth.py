@@ -549,7 +549,7 @@ def test_console_commands_by_callback_only_for_operators_and_audited(
     secured: Any, clients: dict[str, FlaskClient]
 ) -> None:
     fields = [{"type": "scr-field", "screen": "main", "name": n} for n in ("scene", "scope")]
-    button = {"type": "scr-cmd", "screen": "main", "command": "pause"}
+    button = {"type": "scr-cmd", "screen": "main", "command": "run"}  # valid in any mode
     body = {
         "output": '{"name":["ALL"],"type":"console-part"}.children',
         "outputs": [{"id": {"type": "console-part", "name": "message"}, "property": "children"}],
@@ -558,13 +558,13 @@ def test_console_commands_by_callback_only_for_operators_and_audited(
             [{"id": f, "property": "value", "value": None} for f in fields],
             [{"id": f, "property": "id", "value": f} for f in fields],
         ],
-        "changedPropIds": ['{"command":"pause","screen":"main","type":"scr-cmd"}.n_clicks'],
+        "changedPropIds": ['{"command":"run","screen":"main","type":"scr-cmd"}.n_clicks'],
     }
     for role in ("leader", "transport", "screen"):
         assert clients[role].post("/_dash-update-component", json=body).status_code == 403, role
     assert clients["operator"].post("/_dash-update-component", json=body).status_code == 200
     entry = Audit(secured.server.extensions["shanting.services"].sources.store).recent(1, action="screen.command")[0]
-    assert (entry.who, entry.target, entry.detail) == ("operator", "main", {"command": "pause"})
+    assert (entry.who, entry.target, entry.detail) == ("operator", "main", {"command": "run"})
 
 
 def test_names_on_the_admin_page_are_text_not_markup(secured: Any, clients: dict[str, FlaskClient]) -> None:
