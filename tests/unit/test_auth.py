@@ -572,3 +572,21 @@ def test_names_on_the_admin_page_are_text_not_markup(secured: Any, clients: dict
     accounts.create("xss-test", PASSWORD, "leader", NOW, display_name='<script>alert("x")</script>')
     page = clients["admin"].get("/admin").get_data(as_text=True)
     assert "<script>alert" not in page and "&lt;script&gt;alert" in page
+
+
+def test_a_department_heads_map_has_no_url_for_other_departments_layers(secured: Any) -> None:
+    from flask_login import login_user
+
+    from dashboard.scope import DISTRICT
+    from dashboard.views import layer_urls
+
+    live = secured.server.extensions["shanting.services"].live
+    with secured.server.test_request_context("/transport"):
+        login_user(Principal("t", "department", domains=("transport",)))
+        urls = layer_urls(DISTRICT, live, "parking")
+        assert urls["segments"].startswith("/geo/segments?") and urls["towns"].startswith("/geo/towns?")
+        assert urls["cameras"] == urls["air"] == urls["scenic"] == ""
+        assert layer_urls(DISTRICT, live, "aqi")["towns"] == ""  # the towns coloured by another domain's KPI
+    with secured.server.test_request_context("/"):
+        login_user(Principal("l", "leader"))
+        assert all(layer_urls(DISTRICT, live, "aqi").values())
