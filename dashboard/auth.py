@@ -143,6 +143,13 @@ def principal() -> Principal | None:
     return user if isinstance(user, Principal) else None
 
 
+def view_key() -> str:
+    """What the signed-in user may see, as a cache-key part: answers shared between users (main's callback
+    cache) must be shared only between users with the same view (a department head's maps have fewer layers)."""
+    who = principal()
+    return "" if who is None else f"{who.role}:{','.join(sorted(who.domains))}:{who.screen_id or ''}"
+
+
 def record(services: Services, action: str, target: str, **detail: Any) -> None:
     """Append an audit entry for the current user's action (called where the action happens)."""
     who = principal()

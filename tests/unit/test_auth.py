@@ -590,3 +590,16 @@ def test_a_department_heads_map_has_no_url_for_other_departments_layers(secured:
     with secured.server.test_request_context("/"):
         login_user(Principal("l", "leader"))
         assert all(layer_urls(DISTRICT, live, "aqi").values())
+
+
+def test_the_view_key_separates_what_users_may_see(secured: Any) -> None:
+    from flask_login import login_user
+
+    from dashboard.auth import view_key
+
+    keys = []
+    for who in (Principal("a", "leader"), Principal("b", "leader"), Principal("c", "department", domains=("video",))):
+        with secured.server.test_request_context("/"):
+            login_user(who)
+            keys.append(view_key())
+    assert keys[0] == keys[1] != keys[2]
