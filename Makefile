@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 
-.PHONY: run test lint browser-deps clean-data
+.PHONY: run test lint security browser-deps clean-data
 
 run: $(VENV)/.runtime
 	$(BIN)/python -m dashboard serve
@@ -15,6 +15,11 @@ test: $(VENV)/.dev browser-deps
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+
+# High-severity bandit findings and known CVEs in the pins (pip-audit needs PyPI's JSON API or OSV).
+security: $(VENV)/.dev
+	$(BIN)/bandit -q -r dashboard datasources callbacks layouts -lll
+	$(BIN)/pip-audit -r requirements.txt --no-deps --disable-pip --progress-spinner off
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)

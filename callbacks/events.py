@@ -11,6 +11,7 @@ from typing import Any
 import dash
 from dash import ALL, Dash, Input, Output, State, ctx, html
 
+from dashboard.auth import record, who_label
 from dashboard.domain.lifecycle import InvalidTransition
 from dashboard.event_rules import load_catalogue
 from dashboard.events import EventBook
@@ -116,12 +117,15 @@ def register(app: Dash, services: Services) -> None:
             book,
             event_id,
             dict(trigger),
-            fields.get("who"),
+            fields.get("who") or who_label(),  # typed by the person acting, else the signed-in user
             fields.get("department"),
             fields.get("person"),
             fields.get("note"),
             services.now(),
         )
+        if ok:
+            action = "check" if trigger.get("type") == "evt-check" else str(trigger.get("action"))
+            record(services, f"event.{action}", event_id, who=fields.get("who"), department=fields.get("department"))
         shown = html.Span(t("evt.ok", lang) if ok else message, className="ok" if ok else "error")
         parts = {"message": shown, "body": render_body(book, event_id, lang)}
         cleared = {"note": ""} if ok else {}

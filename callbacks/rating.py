@@ -9,6 +9,7 @@ import dash
 import pandas as pd
 from dash import Dash, Input, Output, State
 
+from dashboard.auth import record
 from dashboard.i18n import request_lang, t
 from dashboard.live import Failed
 from dashboard.rating_store import RatingBook, decode_upload, import_upload, report_form
@@ -54,6 +55,7 @@ def upload(services: Services, kind: str, contents: str, filename: str, lang: st
         _frame(services, "rating_indicators"),
         latest_tasks(_frame(services, "rating_tasks")),
     )
+    record(services, "rating.import", kind, file=filename or "", rows=outcome.rows, ok=outcome.ok)
     if outcome.ok:
         services.cache.delete("rating")
         return rat_layout.import_message(True, t("rat.import.ok", lang).format(n=outcome.rows), [], lang)
@@ -101,6 +103,7 @@ def register(app: Dash, services: Services) -> None:
         fields = dict(zip(FORM_FIELDS, values, strict=True))
         tasks = latest_tasks(_frame(services, "rating_tasks"))
         outcome = report_form(RatingBook(services.sources.store), fields, services.now(), tasks)
+        record(services, "rating.entry", str(fields.get("task_id") or "-"), ok=outcome.ok, status=fields.get("status"))
         if outcome.ok:
             services.cache.delete("rating")
             return rat_layout.import_message(True, t("rat.import.ok", lang).format(n=outcome.rows), [], lang)

@@ -12,10 +12,11 @@ from typing import Any
 
 import dash
 from dash import ALL, ClientsideFunction, Dash, Input, Output, State, ctx, html
-from flask import has_request_context, request
+from flask import has_request_context
 
 from callbacks.events import book_of
 from dashboard import screens
+from dashboard.auth import record, who_label
 from dashboard.domain.lifecycle import InvalidTransition
 from dashboard.i18n import request_lang, t
 from dashboard.live import Failed
@@ -135,7 +136,12 @@ def register(app: Dash, services: Services) -> None:
             return [dash.no_update] * len(ctx.outputs_list)
         fields = {(f["screen"], f["name"]): v for f, v in zip(field_ids, values, strict=True)}
         lang = request_lang(services.settings.language)
-        return [reply(lang, *run_command(services, board, dict(trigger), fields, operator()))] * len(ctx.outputs_list)
+        message, ok = run_command(services, board, dict(trigger), fields, operator())
+        if ok:
+            screen_id, command = str(trigger["screen"]), str(trigger["command"])
+            chosen = {n: fields.get((screen_id, n)) for n in ("scene", "scope")} if command == "show" else {}
+            record(services, "screen.command", screen_id, command=command, **chosen)
+        return [reply(lang, message, ok)] * len(ctx.outputs_list)
 
     @app.callback(
         Output(ids.console_part(ALL), "children", allow_duplicate=True),
@@ -151,13 +157,13 @@ def register(app: Dash, services: Services) -> None:
             book_of(services).act(str(trigger["event"]), "acknowledge", operator(), services.now())
         except (InvalidTransition, KeyError) as exc:
             return [reply(lang, str(exc).strip("'\""), False)] * len(ctx.outputs_list)
+        record(services, "event.acknowledge", str(trigger["event"]), where="console")
         return [reply(lang, "", True)] * len(ctx.outputs_list)
 
 
 def operator() -> str:
-    """Who sent a command, for the record (login is a later part of the issue: the address for now)."""
-    address = request.remote_addr if has_request_context() else None
-    return f"console@{address or 'local'}"
+    """Who sent a command, for the screen's and the event's record: the signed-in user."""
+    return who_label() if has_request_context() else "console"
 
 
 def reply(lang: str, message: str, ok: bool) -> html.Span:

@@ -27,7 +27,7 @@ from callbacks import shell as shell_callbacks
 from callbacks import tourism as tourism_callbacks
 from callbacks import transport as transport_callbacks
 from callbacks import video as video_callbacks
-from dashboard import callback_cache, routes, screen_routes
+from dashboard import auth, callback_cache, routes, screen_routes
 from dashboard.i18n import request_lang, t
 from dashboard.layers import LAYER_NAMES, bounds
 from dashboard.scenes import SCENES, Scene
@@ -75,6 +75,7 @@ def create_app(
     )
     services = Services.create(app.server, settings, sources, clock)
     app.server.extensions["shanting.services"] = services  # for tools that hold only the app (benchmarks)
+    auth.register(app, services)  # first: its guard runs before every other request hook
     for scene in SCENES:
         _register_scene(scene, services)
     _register_screens(services)
@@ -96,7 +97,9 @@ def create_app(
     screen_routes.register(app.server, services)
     # Last: it answers repeated refreshes before Dash, so every other hook must have seen the request.
     ttl_s = max(1, math.floor(settings.refresh_s))
-    callback_cache.register(app.server, services.cache, services.live.version_token, ttl_s, settings.language)
+    callback_cache.register(
+        app.server, services.cache, services.live.version_token, ttl_s, settings.language, principal=auth.view_key
+    )
     return app
 
 
@@ -144,7 +147,12 @@ def _layout(settings: Settings, refresh_ms: int) -> html.Div:
         screen_id = path.split("/")[2]
         found = settings.screens.get(screen_id)
         return screen_layout.frame(lang, found.name if found else screen_id, refresh_ms)
-    return shell(lang, SCENES, refresh_ms, path)
+    who = auth.principal()
+    if who is None:  # no request (the validation layout's build)
+        return shell(lang, SCENES, refresh_ms, path)
+    scenes = [s for s in SCENES if who.may(f"page:{s.id}")]
+    signed_in = who is not auth.LOCAL_DEVELOPER
+    return shell(lang, scenes, refresh_ms, path, ticker=who.may("scene:events"), signed_in=signed_in)
 
 
 def _scene_layout(scene: Scene, services: Services, scope: str | None = None, **_query: Any) -> html.Section:

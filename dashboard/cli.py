@@ -1,4 +1,4 @@
-"""``python -m dashboard``: serve (default), seed, simulate, check-config.
+"""``python -m dashboard``: serve (default), seed, simulate, ingest, migrate, users, check-config.
 
 Heavy imports happen inside the subcommands so ``--help`` answers at once.
 """
@@ -73,6 +73,28 @@ def _parser() -> argparse.ArgumentParser:
     )
     migrate.set_defaults(func=_migrate)
 
+    users = sub.add_parser("users", help="accounts: add, passwd, disable, enable, list, token (a screen's)")
+    users_sub = users.add_subparsers(title="actions", metavar="ACTION", required=True)
+    add = users_sub.add_parser("add", help="create a user; prints a random password once")
+    add.add_argument("username")
+    add.add_argument("--role", required=True, help="leader, department, operator, admin or screen")
+    add.add_argument("--domains", default="", help="department heads: comma-separated, e.g. transport,video")
+    add.add_argument("--screen", help="screen accounts: the screen id they are bound to")
+    add.add_argument("--name", default="", help="display name")
+    add.set_defaults(func=_users_add)
+    passwd = users_sub.add_parser("passwd", help="set a new random password (printed once); old sessions end")
+    passwd.add_argument("username")
+    passwd.set_defaults(func=_users_passwd)
+    for action, text in (("disable", "stop a user signing in (their sessions end)"), ("enable", "undo disable")):
+        one = users_sub.add_parser(action, help=text)
+        one.add_argument("username")
+        one.set_defaults(func=_users_disable, disabled=action == "disable")
+    listing = users_sub.add_parser("list", help="every account with its role and state")
+    listing.set_defaults(func=_users_list)
+    token = users_sub.add_parser("token", help="a new display token for a screen (its URL is printed once)")
+    token.add_argument("screen_id")
+    token.set_defaults(func=_users_token)
+
     check = sub.add_parser("check-config", help="validate the settings and the datasources they name")
     check.add_argument("path", nargs="?", help="file to check (default: as --config)")
     check.set_defaults(func=_check_config)
@@ -83,6 +105,133 @@ def _settings(args: argparse.Namespace, **overrides: Any) -> Settings:
     from dashboard.settings import load_settings
 
     return load_settings(getattr(args, "path", None) or args.config, **overrides)
+
+
+def _accounts(args: argparse.Namespace) -> tuple[Any, Any, Settings]:
+    from dashboard.accounts import Accounts, Audit
+
+    settings = _settings(args)
+    store = _store(settings)
+    return Accounts(store), Audit(store), settings
+
+
+def _cli_audit(audit: Any, action: str, target: str, **detail: Any) -> None:
+    from dashboard.timeutil import now_utc
+
+    audit.record("cli", "admin", action, target, now_utc(), None, detail)
+
+
+def _users_add(args: argparse.Namespace) -> int:
+    from dashboard.accounts import AccountError, new_password
+    from dashboard.timeutil import now_utc
+
+    accounts, audit, _ = _accounts(args)
+    password = new_password()
+    domains = [d.strip() for d in args.domains.split(",") if d.strip()]
+    try:
+        made = accounts.create(
+            args.username,
+            password,
+            args.role,
+            now_utc(),
+            display_name=args.name,
+            domains=domains,
+            screen_id=args.screen,
+        )
+    except AccountError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    _cli_audit(audit, "user.create", made.username, role=made.role, domains=domains, screen_id=args.screen)
+    print(f"created {made.username} ({made.role}); password (shown once): {password}")
+    return 0
+
+
+def _users_passwd(args: argparse.Namespace) -> int:
+    from dashboard.accounts import AccountError, new_password
+
+    accounts, audit, _ = _accounts(args)
+    password = new_password()
+    try:
+        accounts.set_password(args.username, password)
+    except AccountError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    _cli_audit(audit, "user.passwd", args.username)
+    print(f"new password of {args.username} (shown once): {password}")
+    return 0
+
+
+def _users_disable(args: argparse.Namespace) -> int:
+    from dashboard.accounts import AccountError
+
+    accounts, audit, _ = _accounts(args)
+    try:
+        accounts.set_disabled(args.username, args.disabled)
+    except AccountError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    _cli_audit(audit, "user.disable" if args.disabled else "user.enable", args.username)
+    print(f"{args.username} {'disabled' if args.disabled else 'enabled'}")
+    return 0
+
+
+def _users_list(args: argparse.Namespace) -> int:
+    accounts, _, _ = _accounts(args)
+    for a in accounts.all():
+        scope = ",".join(a.domains) or a.screen_id or ""
+        print(f"{a.username:<20} {a.role:<10} {scope:<30} {'disabled' if a.disabled else 'active'}")
+    return 0
+
+
+def _users_token(args: argparse.Namespace) -> int:
+    accounts, audit, settings = _accounts(args)
+    if args.screen_id not in settings.screens:
+        print(f"error: unknown screen {args.screen_id!r}; known: {', '.join(settings.screens)}", file=sys.stderr)
+        return 2
+    url = screen_token(accounts, settings, args.screen_id)
+    _cli_audit(audit, "screen.token", args.screen_id)
+    print(f"screen {args.screen_id}: open {url} (the token is shown once)")
+    return 0
+
+
+def screen_token(accounts: Any, settings: Settings, screen_id: str) -> str:
+    """A new display token for the screen's account (made if missing): the URL that signs the screen in."""
+    from dashboard.accounts import new_password
+    from dashboard.timeutil import now_utc
+
+    token, username = new_password(), f"screen-{screen_id}"
+    if accounts.get(username) is None:
+        accounts.create(
+            username, token, "screen", now_utc(), display_name=settings.screens[screen_id].name, screen_id=screen_id
+        )
+    else:
+        accounts.set_password(username, token)
+    return f"{_base_url(settings)}/screen/{screen_id}?token={token}"
+
+
+#: The demo accounts `serve` makes on a store with no users: one per role (a department head of transport).
+DEMO_ACCOUNTS = (
+    ("leader", "leader", (), "区领导（演示）"),
+    ("transport", "department", ("transport",), "交通运输局（演示）"),
+    ("operator", "operator", (), "值班员（演示）"),
+    ("admin", "admin", (), "管理员（演示）"),
+)
+
+
+def demo_accounts(accounts: Any, settings: Settings) -> list[str]:
+    """On a store with no users, one account per role with random passwords; the lines to print (once)."""
+    from dashboard.accounts import new_password
+    from dashboard.timeutil import now_utc
+
+    if settings.production or not settings.auth.demo_accounts or accounts.count():
+        return []
+    lines = ["demo accounts (passwords are random and shown only now; change them with `users passwd`):"]
+    for username, role, domains, name in DEMO_ACCOUNTS:
+        password = new_password()
+        accounts.create(username, password, role, now_utc(), display_name=name, domains=domains)
+        lines.append(f"  {role:<10} {username:<10} {password}")
+    lines += [f"  screen     {sid:<10} {screen_token(accounts, settings, sid)}" for sid in settings.screens]
+    return lines
 
 
 def _check_config(args: argparse.Namespace) -> int:
@@ -221,7 +370,12 @@ def _serve(args: argparse.Namespace) -> int:
             daemon=True,
         ).start()
     app = create_app(settings, sources=sources)
+    from dashboard.accounts import Accounts
+
+    demo = demo_accounts(Accounts(store), settings)
     _print_urls(settings)
+    if demo:
+        print("\n".join(demo) + "\n", flush=True)
     try:
         serve(app.server, host=settings.server.host, port=settings.server.port, threads=settings.server.threads)
     finally:
@@ -229,11 +383,16 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_urls(settings: Settings) -> None:
+def _base_url(settings: Settings) -> str:
     host = settings.server.host
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
-    base = f"http://{shown}:{settings.server.port}"
+    return f"http://{shown}:{settings.server.port}"
+
+
+def _print_urls(settings: Settings) -> None:
+    base = _base_url(settings)
     print("\n山亭大脑 Shanting brain is up:")
     print(f"  dashboard   {base}/")
     print(f"  data feeds  {base}/data")
-    print(f"  health      {base}/healthz\n", flush=True)
+    print(f"  health      {base}/healthz")
+    print(f"  sign in     {base}/login\n", flush=True)

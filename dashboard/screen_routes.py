@@ -15,6 +15,7 @@ from flask import Flask, jsonify, redirect, request
 from flask.typing import ResponseReturnValue
 
 from dashboard import screens
+from dashboard.auth import record, who_label
 from dashboard.i18n import request_lang, t
 from dashboard.scope import ScopeError, ScopeNotFound, parse
 from dashboard.screen_board import SCENE_IDS, Beat, ScreenBoard, UnknownScreen, alarms, towns
@@ -89,12 +90,14 @@ def register(server: Flask, services: Services) -> None:
         state = board.command(
             screen_id,
             body["command"],
-            str(body.get("who") or "api"),
+            who_label(),
             services.now(),
             towns(services.live),
             scene=body.get("scene"),
             scope=body.get("scope"),
         )
+        chosen = {k: body.get(k) for k in ("scene", "scope") if body.get(k) is not None}
+        record(services, "screen.command", screen_id, command=body["command"], via="api", **chosen)
         return jsonify({"screen": screen_id, "mode": state.mode, "scene": state.scene, "scope": state.scope})
 
 

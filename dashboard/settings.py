@@ -290,6 +290,33 @@ class RatingSettings(Section):
         return value
 
 
+class AuthSettings(Section):
+    """Who may sign in and how (issue #9): sessions, the development shortcut, a trusted proxy's user header."""
+
+    trust_localhost: bool = Field(
+        False,
+        description="UNSAFE behind a reverse proxy: requests from 127.0.0.1/::1 act as an admin without login "
+        "(development and tests only; refused when production is on)",
+    )
+    proxy_header: str | None = Field(
+        None, max_length=64, description="header a trusted reverse proxy sets to the signed-in user's name"
+    )
+    trusted_proxies: list[str] = Field(
+        default_factory=list, description="addresses whose proxy_header is believed (exact remote addresses)"
+    )
+    login_limit: str = Field(
+        "10 per minute", description="login attempts allowed per client address (Flask-Limiter syntax)"
+    )
+    session_hours: float = Field(12.0, gt=0, le=24 * 60, description="a session ends after this long without use")
+    demo_accounts: bool = Field(
+        True, description="`serve` creates one account per role on an empty user table (random passwords, printed once)"
+    )
+
+
+#: Secret keys that are placeholders, not secrets: production refuses them.
+DEFAULT_SECRETS = frozenset({"", "dev", "secret", "changeme", "change-me", "default", "shanting", "development"})
+
+
 class SourceSettings(Section):
     """One datasource: its kind plus the kind's own options (checked by the kind)."""
 
@@ -334,6 +361,10 @@ class Settings(BaseSettings):
     )
     rating: RatingSettings = RatingSettings()
     secret_key: SecretStr | None = Field(None, description="session signing key (environment only)")
+    production: bool = Field(
+        False, description="refuse to start without a real secret_key; Secure cookies; no trust_localhost"
+    )
+    auth: AuthSettings = AuthSettings()
 
     @classmethod
     def settings_customise_sources(
@@ -371,6 +402,20 @@ class Settings(BaseSettings):
         for feed, source in self.feeds.items():
             if source not in names:
                 raise ValueError(f"feeds.{feed}: no source named {source!r}{_did_you_mean(source, names)}")
+        return self
+
+    @model_validator(mode="after")
+    def _production_is_safe(self) -> Settings:
+        if not self.production:
+            return self
+        if self.auth.trust_localhost:
+            raise ValueError("auth.trust_localhost skips login and is refused when production is on")
+        key = self.secret_key.get_secret_value() if self.secret_key else ""
+        if key.strip().lower() in DEFAULT_SECRETS or len(key) < 32:
+            raise ValueError(
+                f"production needs {ENV_PREFIX}SECRET_KEY: a random secret of at least 32 characters "
+                "(e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))'), not a missing or default one"
+            )
         return self
 
     @property

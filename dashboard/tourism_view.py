@@ -469,7 +469,9 @@ def _backtests(live: Live, points: pd.DataFrame, spots: pd.DataFrame, rules: Tou
     today = now.astimezone(TZ).date()
     caps = dict(zip(spots["spot_id"], spots["capacity_instant"].astype(int), strict=True))
     # A stable key (not hash(): it differs between worker processes) of everything the back-test depends on.
-    digest = hashlib.sha1(f"{sorted(caps.items())}{rules.model_dump_json()}".encode()).hexdigest()[:16]
+    digest = hashlib.sha1(
+        f"{sorted(caps.items())}{rules.model_dump_json()}".encode(), usedforsecurity=False
+    ).hexdigest()[:16]
     key = f"tour:backtest:{today:%Y%m%d}:{digest}"
     return cached(
         live.cache, live.locks, key, HISTORY_TTL, lambda: history_backtests(points, list(caps), caps, rules, today)

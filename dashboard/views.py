@@ -77,8 +77,18 @@ def _asset_name(scope: Scope, live: Live) -> str:
 
 
 def layer_urls(scope: Scope, live: Live, kpi: str) -> dict[str, str]:
-    """Each layer's URL; it changes only when the layer's data changes."""
-    return {spec.name: layer_url(spec.name, scope, live, kpi) for spec in LAYERS}
+    """Each layer's URL; it changes only when the layer's data changes. A layer the signed-in user may not
+    fetch (another department's) gets no URL, so their map never asks for it."""
+    from dashboard.access import layer_permission
+    from dashboard.auth import principal
+
+    who = principal()
+    return {
+        spec.name: layer_url(spec.name, scope, live, kpi)
+        if who is None or who.may(layer_permission(spec.name, kpi if spec.name == "towns" else None))
+        else ""
+        for spec in LAYERS
+    }
 
 
 def layer_url(name: str, scope: Scope, live: Live, kpi: str = "") -> str:

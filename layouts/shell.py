@@ -13,8 +13,18 @@ from dashboard.scenes import Scene
 from layouts import ids
 
 
-def shell(lang: str, scenes: Sequence[Scene], refresh_ms: int, path: str = "/") -> html.Div:
-    """The page frame every scene sits in."""
+def shell(
+    lang: str, scenes: Sequence[Scene], refresh_ms: int, path: str = "/", ticker: bool = True, signed_in: bool = False
+) -> html.Div:
+    """The page frame every scene sits in: ``scenes`` are the ones the user may open, ``ticker`` whether they
+    may see the events' ticker, ``signed_in`` whether to offer signing out."""
+    ticker_row = html.Div(
+        className="ticker shell-ticker",
+        children=[
+            dcc.Link(t("ticker.title", lang), href="/events", className="ticker-title"),
+            html.Div(id=ids.TICKER, className="ticker-items"),
+        ],
+    )
     return html.Div(
         className="shell",
         lang=lang,
@@ -24,21 +34,15 @@ def shell(lang: str, scenes: Sequence[Scene], refresh_ms: int, path: str = "/") 
             dcc.Location(id=ids.URL, refresh="callback-nav"),
             dcc.Interval(id=ids.CLOCK_TICK, interval=1000),
             dcc.Interval(id=ids.REFRESH, interval=refresh_ms),
-            header(lang, scenes, path),
+            header(lang, scenes, path, signed_in),
             html.Div(id=ids.HEALTH_STRIP, className="health-strip", role="status"),
-            html.Div(
-                className="ticker shell-ticker",
-                children=[
-                    dcc.Link(t("ticker.title", lang), href="/events", className="ticker-title"),
-                    html.Div(id=ids.TICKER, className="ticker-items"),
-                ],
-            ),
+            *([ticker_row] if ticker else []),
             html.Main(dash.page_container, className="scene"),
         ],
     )
 
 
-def header(lang: str, scenes: Sequence[Scene], path: str) -> html.Header:
+def header(lang: str, scenes: Sequence[Scene], path: str, signed_in: bool = False) -> html.Header:
     other = "en" if lang == "zh-CN" else "zh-CN"
     return html.Header(
         className="shell-header",
@@ -67,6 +71,7 @@ def header(lang: str, scenes: Sequence[Scene], path: str) -> html.Header:
                         className="lang-switch",
                         href=f"/lang/{other}?next={quote(path)}",
                     ),
+                    *([html.A(t("auth.logout", lang), className="logout-link", href="/logout")] if signed_in else []),
                 ],
             ),
         ],

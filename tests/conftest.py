@@ -50,7 +50,9 @@ def make_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ign
             monkeypatch.delenv(key)
 
     def make(**overrides: object) -> Settings:
-        return load_settings(None, data_dir=tmp_path, **overrides)
+        # Tests talk to the app from 127.0.0.1 as the local developer (an admin); the auth tests turn this off.
+        auth = {"trust_localhost": True} | dict(overrides.pop("auth", {}))  # type: ignore[call-overload]
+        return load_settings(None, data_dir=tmp_path, auth=auth, **overrides)
 
     monkeypatch.chdir(tmp_path)  # no stray ./shanting.toml is picked up
     return make

@@ -201,6 +201,34 @@ def build_metadata() -> MetaData:
         SaColumn("reported_by", String(40), nullable=False),
         SaColumn("at", UtcDateTime, nullable=False),
     )
+    # Who may sign in (issue #9): one row per account; a screen's display token is its account's password.
+    Table(
+        "users",
+        meta,
+        SaColumn("username", String(64), primary_key=True),
+        SaColumn("display_name", String(80), nullable=False),
+        SaColumn("password_hash", String(255), nullable=False),
+        SaColumn("role", String(16), nullable=False),
+        SaColumn("domains", String(200), nullable=False, default=""),
+        SaColumn("screen_id", String(32)),
+        SaColumn("created_at", UtcDateTime, nullable=False),
+        SaColumn("disabled", Boolean, nullable=False, default=False),
+        # Signing out ends every session issued before (a cookie session cannot be deleted on the server).
+        SaColumn("signed_out_at", UtcDateTime),
+    )
+    # Operators' and admins' actions (issue #9): appended, never updated or deleted.
+    Table(
+        "audit_log",
+        meta,
+        SaColumn("seq", Integer, primary_key=True, autoincrement=True),
+        SaColumn("at", UtcDateTime, nullable=False, index=True),
+        SaColumn("who", String(80), nullable=False),
+        SaColumn("role", String(16), nullable=False),
+        SaColumn("action", String(40), nullable=False),
+        SaColumn("target", String(200), nullable=False),
+        SaColumn("detail", Text),
+        SaColumn("remote", String(64)),
+    )
     return meta
 
 

@@ -73,6 +73,7 @@ def deployment(workers: int, cache_url: str, refresh_s: float) -> Iterator[tuple
             "SHANTING_CACHE_PREFIX": prefix,
             "SHANTING_REFRESH_S": str(refresh_s),
             "SHANTING_SIMULATOR__ENABLED": "false",
+            "SHANTING_AUTH__TRUST_LOCALHOST": "true",  # the load clients are on 127.0.0.1, not signed in
         }
         port = free_port()
         web = subprocess.Popen(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -114,6 +115,9 @@ def test_serve_seeds_once_serves_live_data_and_restarts_on_the_same_store(tmp_pa
     finally:
         out = _stop(proc)
     assert "first run: seeding" in out and f"http://127.0.0.1:{port}/" in out
+    # One demo account per role with a random password, and the screen's sign-in URL, printed once.
+    assert "demo accounts" in out and f"http://127.0.0.1:{port}/screen/main?token=" in out
+    assert all(re.search(rf"^  {role} +\S+ +\S{{16,}}$", out, re.M) for role in ("leader", "operator", "admin"))
     assert health["status"] == "ok"
     assert health["feeds"]["air_readings"]["state"] == "fresh"
     assert health["feeds"]["segment_speeds"]["state"] == "fresh"
@@ -126,7 +130,7 @@ def test_serve_seeds_once_serves_live_data_and_restarts_on_the_same_store(tmp_pa
         again = _health(port, time.monotonic() + 60)
     finally:
         out = _stop(proc)
-    assert "first run" not in out
+    assert "first run" not in out and "demo accounts" not in out
     after = _counts(tmp_path)
     assert after["towns"] == 10 and after["air_readings"] >= before["air_readings"]
     assert again["feeds"]["air_readings"]["last_update"] >= health["feeds"]["air_readings"]["last_update"]
