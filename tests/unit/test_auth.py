@@ -603,3 +603,40 @@ def test_the_view_key_separates_what_users_may_see(secured: Any) -> None:
             login_user(who)
             keys.append(view_key())
     assert keys[0] == keys[1] != keys[2]
+
+
+def test_a_cached_refresh_answer_is_shared_only_between_callers_with_the_same_view(
+    clients: dict[str, FlaskClient],
+) -> None:
+    """The refresh answer cache (dashboard/callback_cache.py) keys by the caller's view: the leader's map layers
+    (every domain's URL) must never be served to a transport head, whose map carries only its own."""
+    from dashboard.callback_cache import HEADER
+
+    names = ("cameras", "segments")
+    body = {
+        "output": '{"name":["ALL"],"type":"layer"}.url',
+        "outputs": [{"id": {"type": "layer", "name": n}, "property": "url"} for n in names],
+        "inputs": [
+            {"id": "refresh", "property": "n_intervals", "value": 7},
+            {"id": "choropleth-kpi", "property": "value", "value": "parking"},
+        ],
+        "state": [
+            {"id": "url", "property": "search", "value": ""},
+            [{"id": {"type": "layer", "name": n}, "property": "url", "value": ""} for n in names],
+            [
+                {"id": {"type": "layer", "name": n}, "property": "id", "value": {"type": "layer", "name": n}}
+                for n in names
+            ],
+        ],
+        "changedPropIds": ["refresh.n_intervals"],
+    }
+    leader = [clients["leader"].post("/_dash-update-component", json=body) for _ in range(2)]
+    assert [r.status_code for r in leader] == [200, 200] and leader[1].headers[HEADER] == "hit"
+    transport = clients["transport"].post("/_dash-update-component", json=body)
+    assert transport.status_code == 200 and transport.headers[HEADER] == "miss"
+
+    def cameras_url(response: Any) -> str:
+        return str(response.get_json()["response"].get('{"name":"cameras","type":"layer"}', {}).get("url", ""))
+
+    assert cameras_url(leader[0]).startswith("/geo/cameras")
+    assert not cameras_url(transport).startswith("/geo/cameras")  # no URL for the video department's layer
