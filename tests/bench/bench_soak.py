@@ -37,7 +37,7 @@ from dashboard.settings import load_settings
 from dashboard.timeutil import now_utc
 from datasources.kinds.sql import SqlOptions, SqlSource
 from datasources.synthetic import SyntheticDistrict
-from tests.bench.bench_overview import serving
+from tests.bench.bench_overview import LOCAL, serving
 from tests.bench.bench_push import screen_browser
 
 SCENES = ("overview", "transport", "video", "environment", "tourism", "rating", "events")
@@ -63,7 +63,11 @@ def main(argv: list[str] | None = None) -> int:
         simulation.seed(store, district, days=1, end=now_utc(), progress=False)
         playlist = [{"scene": scene, "dwell_s": args.dwell_s} for scene in SCENES]
         settings = load_settings(
-            None, data_dir=tmp, store_url=f"sqlite:///{db}", screens={"soak": {"name": "soak", "playlist": playlist}}
+            None,
+            data_dir=tmp,
+            store_url=f"sqlite:///{db}",
+            screens={"soak": {"name": "soak", "playlist": playlist}},
+            auth=LOCAL,  # the browser is on 127.0.0.1, not signed in
         )
         stop = threading.Event()
         writer = threading.Thread(
