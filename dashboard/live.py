@@ -16,7 +16,8 @@ import logging
 import math
 import threading
 import uuid
-from collections.abc import Callable, Mapping
+from collections import Counter
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TypeVar
@@ -29,6 +30,7 @@ from dashboard.areas import Areas
 from dashboard.settings import Settings
 from dashboard.timeutil import now_utc
 from datasources import SourceError, Sources
+from datasources.base import Appendable
 from datasources.contracts import CONTRACTS
 from datasources.validation import Report
 
@@ -153,6 +155,18 @@ class Rows:
     failed: str | None = None
 
 
+@dataclass(frozen=True)
+class Base:
+    """A series feed's rows as this process last read them: what a tail read appends to."""
+
+    version: str
+    #: The read's "now": the rows hold every stored row with time in (until − window, until].
+    until: datetime
+    #: The towns' and villages' versions the rows were area-tagged with (tags of appended rows must agree).
+    areas: tuple[str | None, str | None]
+    rows: Rows
+
+
 class Live:
     """Cached access to the feeds as of now."""
 
@@ -173,6 +187,10 @@ class Live:
         #: :func:`cached_here`): shared by reference, so callers treat frames as read-only (they do: pandas
         #: copy-on-write, and every derived frame is a new one).
         self.here: dict[str, tuple[str, object]] = {}
+        #: Per append-only series feed, the rows this process last read (see :meth:`_tail`).
+        self.bases: dict[str, Base] = {}
+        #: How many reads of each kind this process made ("full", "tail"): for benchmarks and tests.
+        self.reads: Counter[str] = Counter()
 
     def rows(self, feed: str) -> Rows | Failed:
         """The feed's rows for its window (reference feeds: all rows).
@@ -183,7 +201,8 @@ class Live:
         """
         # The version is looked at before the rows are read, so rows cached
         # under a version are never older than it.
-        key, ttl = self.key(feed)
+        version = self.version(feed)
+        key, ttl = self._key(feed, version)
         # A failure is remembered for one interval only, whatever the version says.
         got: Rows | Failed = cached_here(
             self.cache,
@@ -191,7 +210,7 @@ class Live:
             self.here,
             key,
             ttl,
-            lambda: self._read(feed),
+            lambda: self._read(feed, version),
             lambda got: isinstance(got, Failed) and self.ttl,
             lock=f"live:{feed}",
         )
@@ -203,7 +222,9 @@ class Live:
 
     def key(self, feed: str) -> tuple[str, int]:
         """Where ``feed``'s rows are cached now, and for how long."""
-        version = self.version(feed)
+        return self._key(feed, self.version(feed))
+
+    def _key(self, feed: str, version: str | None) -> tuple[str, int]:
         if version is not None:
             return f"live:{feed}@{version}", REFERENCE_TTL
         return f"live:{feed}", self.ttl if CONTRACTS[feed].time else REFERENCE_TTL
@@ -229,24 +250,99 @@ class Live:
                 return got
         return Areas(towns.frame, villages.frame)  # type: ignore[union-attr]
 
-    def _read(self, feed: str) -> Rows | Failed:
+    def _read(self, feed: str, version: str | None = None) -> Rows | Failed:
         now = self.clock()
         window = WINDOWS.get(feed)
+        if (tail := self._tail(feed, version, now)) is not None:
+            self.reads["tail"] += 1
+            self._keep(feed, version, now, tail)
+            return tail
+        self.reads["full"] += 1
         try:
             got = self.sources.read(feed, start=now - window if window else None, end=now)
         except SourceError as exc:
             return Failed(feed, str(exc)[:300])
         if got.report.errors:
             return Failed(feed, "; ".join(got.report.errors))
-        frame = got.frame
+        rows = Rows(feed, self._shaped(feed, got.frame), got.produced_at, got.report)
+        self._keep(feed, version, now, rows)
+        return rows
+
+    def _shaped(self, feed: str, frame: pd.DataFrame) -> pd.DataFrame:
+        """What screens need beside the contract's columns: road midpoints, town and village of each point."""
         if feed == "road_segments" and len(frame):
             mid = shapely.line_interpolate_point(frame["geometry"].to_numpy(), 0.5, normalized=True)
             frame = frame.assign(lon=shapely.get_x(mid), lat=shapely.get_y(mid))
-        if {"lon", "lat"} <= set(frame.columns) and "village_code" not in frame.columns and feed != "villages":
+        if self._tagged(feed, frame.columns):
             areas = self.areas()
             if not isinstance(areas, Failed):
                 frame = areas.with_areas(frame)
-        return Rows(feed, frame, got.produced_at, got.report)
+        return frame
+
+    @staticmethod
+    def _tagged(feed: str, columns: Collection[str]) -> bool:
+        return {"lon", "lat"} <= set(columns) and "village_code" not in columns and feed != "villages"
+
+    def _area_versions(self) -> tuple[str | None, str | None]:
+        return self.version("towns"), self.version("villages")
+
+    def _keep(self, feed: str, version: str | None, now: datetime, rows: Rows) -> None:
+        """Remember an append-only series feed's rows as the base of its next tail read."""
+        spec = CONTRACTS[feed]
+        if version is None or feed not in WINDOWS or not spec.time or spec.time not in spec.key:
+            return
+        if self._tagged(feed, spec.names) and isinstance(self.areas(), Failed):
+            self.bases.pop(feed, None)  # rows without their towns: nothing to append tagged rows to
+            return
+        self.bases[feed] = Base(version, now, self._area_versions(), rows)
+
+    def _tail(self, feed: str, version: str | None, now: datetime) -> Rows | None:
+        """The feed's window from the rows this process holds plus the rows stored after them, when the
+        feed only grew by appends since; None (read it whole) otherwise.
+
+        Only the new rows are fetched, checked against the contract and area-tagged. They must account
+        for every change the store counted (rows written between the two versions) and the window must
+        hold as many stored rows as the result: an update of an older row, a delete inside the window or
+        a late row stamped before the last read fails one of the two and the window is read whole. A base
+        with rejected rows is never appended to, so every rejection keeps being reported.
+        """
+        base, window, spec = self.bases.get(feed), WINDOWS.get(feed), CONTRACTS[feed]
+        source = self.sources.route(feed)
+        if base is None or window is None or version is None or version == base.version:
+            return None
+        start = now - window
+        if not isinstance(source, Appendable) or now <= base.until or base.until <= start:
+            return None
+        if base.rows.report is None or not base.rows.report.ok or base.rows.failed:
+            return None
+        if base.areas != self._area_versions():
+            return None
+        written = source.written_between(feed, base.version, version)
+        if written is None:
+            return None
+        try:
+            got = self.sources.read(feed, start=base.until, end=now)
+            if got.report.errors or got.report.rows_in != written:
+                return None
+            stored = source.count_between(feed, start, now)
+        except SourceError:
+            return None
+        old = base.rows.frame
+        kept = old.loc[old[spec.time] > pd.Timestamp(start)]
+        if stored != len(kept) + got.report.rows_in:
+            return None
+        fresh = self._shaped(feed, got.frame)
+        frame = pd.concat([kept, fresh], ignore_index=True) if len(fresh) else kept.reset_index(drop=True)
+        report = Report(
+            feed,
+            rows_in=stored,
+            rows_ok=len(frame),
+            rejected=got.report.rejected,
+            # positions in the window as a whole read would deliver it (ordered by time, the new rows last)
+            sample=[replace(r, row=r.row + len(kept)) for r in got.report.sample],
+        )
+        produced = frame[spec.time].max().to_pydatetime() if len(frame) else None
+        return Rows(feed, frame, produced, report)
 
 
 def latest_per(frame: pd.DataFrame, key: str, at: datetime, within: timedelta, time: str = "ts") -> pd.DataFrame:
