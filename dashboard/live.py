@@ -98,16 +98,17 @@ def cached_here(
 ) -> T:
     """:func:`cached` for big values (a feed's rows): what a hit costs is a small stamp, not the value.
 
-    The shared cache holds a stamp under ``key`` and the value under ``key#stamp``; ``here`` keeps, per lock
-    name, this process's last value with its stamp. While the shared stamp stands (same key, not expired,
-    not cleared) the value is taken from ``here`` instead of being unpickled again: a refresh reads the same
-    feed frames dozens of times, and unpickling them was a quarter of its time. The shared cache stays the
-    authority: when its entry expires or is replaced, every process follows.
+    The shared cache holds a stamp under ``key#`` and the value under ``key#stamp`` (``key`` itself is left
+    alone, so a worker of the previous release sharing the cache finds nothing it would misread); ``here``
+    keeps, per lock name, this process's last value with its stamp. While the shared stamp stands (same
+    key, not expired, not cleared) the value is taken from ``here`` instead of being unpickled again: a
+    refresh reads the same feed frames dozens of times, and unpickling them was a quarter of its time. The
+    shared cache stays the authority: when its entry expires or is replaced, every process follows.
     """
     name = lock or key
 
     def look() -> T | None:
-        stamp = cache.get(key)
+        stamp = cache.get(f"{key}#")
         if stamp is None:
             return None
         mine = here.get(name)
@@ -129,7 +130,7 @@ def cached_here(
             ttl = int(own) if own else timeout
             stamp = uuid.uuid4().hex[:12]
             cache.set(f"{key}#{stamp}", value, timeout=ttl)  # the value first: a stamp never names a missing value
-            cache.set(key, stamp, timeout=ttl)
+            cache.set(f"{key}#", stamp, timeout=ttl)
             here[name] = (f"{key}#{stamp}", value)
     return value
 
