@@ -7,6 +7,9 @@ that version: they are re-read only when the feed changed, and at least every
 ``REFERENCE_TTL`` seconds so a series window keeps sliding. A feed without a
 version is re-read every refresh interval. A feed that fails is remembered as
 failed for the interval: its tiles say 数据源异常, everything else renders.
+When an append-only series feed moved only by appends (the store says so, see
+:class:`~datasources.base.Appendable`), a process that read it before reads,
+checks and tags only the new rows and slides its window (:meth:`Live._tail`).
 """
 
 from __future__ import annotations
