@@ -291,9 +291,9 @@ class Live:
         return self.version("towns"), self.version("villages")
 
     def _keep(self, feed: str, version: str | None, now: datetime, rows: Rows) -> None:
-        """Remember an append-only series feed's rows as the base of its next tail read."""
+        """Remember a timed feed's rows as the base of its next tail read."""
         spec = CONTRACTS[feed]
-        if version is None or feed not in WINDOWS or not spec.time or spec.time not in spec.key:
+        if version is None or not spec.time:
             return
         if self._tagged(feed, spec.names) and isinstance(self.areas(), Failed):
             self.bases.pop(feed, None)  # rows without their towns: nothing to append tagged rows to
@@ -302,7 +302,8 @@ class Live:
 
     def _tail(self, feed: str, version: str | None, now: datetime) -> Rows | None:
         """The feed's window from the rows this process holds plus the rows stored after them, when the
-        feed only grew by appends since; None (read it whole) otherwise.
+        feed only grew by appends since (or, where its time is not part of its key, rows that changed came
+        back with a later time and replace the ones held); None (read it whole) otherwise.
 
         Only the new rows are fetched, checked against the contract and area-tagged. They must account
         for every change the store counted (rows written between the two versions) and the window must
@@ -312,10 +313,10 @@ class Live:
         """
         base, window, spec = self.bases.get(feed), WINDOWS.get(feed), CONTRACTS[feed]
         source = self.sources.route(feed)
-        if base is None or window is None or version is None or version == base.version:
+        if base is None or not spec.time or version is None or version == base.version:
             return None
-        start = now - window
-        if not isinstance(source, Appendable) or now <= base.until or base.until <= start:
+        start = now - window if window else None
+        if not isinstance(source, Appendable) or now <= base.until or (start is not None and base.until <= start):
             return None
         if base.rows.report is None or not base.rows.report.ok or base.rows.failed:
             return None
@@ -332,7 +333,12 @@ class Live:
         except SourceError:
             return None
         old = base.rows.frame
-        kept = old.loc[old[spec.time] > pd.Timestamp(start)]
+        kept = old.loc[old[spec.time] > pd.Timestamp(start)] if start is not None else old
+        if spec.time not in spec.key and len(got.frame):
+            # A row whose time is not part of its key (a camera and the time its status last changed) comes
+            # back with a later time when it changes: the new row replaces the one held.
+            keys = list(spec.key)
+            kept = kept.loc[~kept.set_index(keys).index.isin(got.frame.set_index(keys).index)]
         if stored != len(kept) + got.report.rows_in:
             return None
         fresh = self._shaped(feed, got.frame)

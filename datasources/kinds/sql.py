@@ -327,13 +327,16 @@ class SqlSource(BaseSource):
             return None
         return after - before if after >= before else None
 
-    def count_between(self, feed: str, start: datetime, end: datetime) -> int:
-        """Rows stored with time in (start, end], as :meth:`read` selects them before the contract check."""
+    def count_between(self, feed: str, start: datetime | None, end: datetime) -> int:
+        """Rows stored with time in (start, end] (start None: up to end), as :meth:`read` selects them before
+        the contract check."""
         spec = contract(feed)
         if not spec.time:
-            raise ValueError(f"{feed} is reference data; it has no time")
+            raise ValueError(f"{feed} has no time column")
         tcol = METADATA.tables[feed].c[spec.time]
-        query = select(func.count()).where(tcol > start, tcol <= end)
+        query = select(func.count()).where(tcol <= end)
+        if start is not None:
+            query = query.where(tcol > start)
         with self._connect() as conn:
             return int(conn.execute(query).scalar() or 0)
 

@@ -173,3 +173,44 @@ def test_health_reports_a_rejection_found_by_a_tail_read(district) -> None:  # t
     air = {f.feed: f for f in services.health().feeds}[FEED]
     assert live.reads["tail"] == 1 and air.rejected == 1
     assert air.report is not None and "above the allowed maximum" in air.report["sample"][0]["reason"]
+
+
+def cameras(live: Live) -> Rows:
+    live.cache.delete("live-versions")
+    got = live.rows("cameras")
+    assert isinstance(got, Rows)
+    fresh = Cache(Flask("whole"), config={"CACHE_TYPE": "SimpleCache"})
+    full = Live(live.sources, live.settings, fresh, live.clock).rows("cameras")
+    assert isinstance(full, Rows) and got.report is not None and full.report is not None
+    pd.testing.assert_frame_equal(got.frame, full.frame)
+    assert got.report.as_dict() == full.report.as_dict() and got.produced_at == full.produced_at
+    return got
+
+
+def test_changed_cameras_replace_their_rows_on_a_tail_read(district) -> None:  # type: ignore[no-untyped-def]
+    store, live, clock = district
+    held = cameras(live).frame
+    clock.now = NOW + H
+    changed = held.head(5)[list(store_columns("cameras"))].assign(
+        status="offline", status_since=pd.Timestamp(NOW + H / 2)
+    )
+    store.write("cameras", changed, now=clock.now)
+    got = cameras(live)
+    assert live.reads["tail"] == 1 and len(got.frame) == len(held)
+    assert (got.frame.set_index("camera_id").loc[changed["camera_id"], "status"] == "offline").all()
+
+
+def test_a_camera_whose_time_went_back_is_read_whole(district) -> None:  # type: ignore[no-untyped-def]
+    store, live, clock = district
+    held = cameras(live).frame
+    clock.now = NOW + H
+    newest = held.sort_values("status_since").iloc[[-1]][list(store_columns("cameras"))]
+    store.write("cameras", newest.assign(status="fault", status_since=pd.Timestamp(NOW - 48 * H)), now=clock.now)
+    got = cameras(live)
+    assert live.reads["tail"] == 0 and "fault" in set(got.frame["status"])
+
+
+def store_columns(feed: str) -> tuple[str, ...]:
+    from datasources.contracts import contract
+
+    return contract(feed).names
