@@ -7,6 +7,9 @@ that version: they are re-read only when the feed changed, and at least every
 ``REFERENCE_TTL`` seconds so a series window keeps sliding. A feed without a
 version is re-read every refresh interval. A feed that fails is remembered as
 failed for the interval: its tiles say 数据源异常, everything else renders.
+When an append-only series feed moved only by appends (the store says so, see
+:class:`~datasources.base.Appendable`), a process that read it before reads,
+checks and tags only the new rows and slides its window (:meth:`Live._tail`).
 """
 
 from __future__ import annotations
@@ -15,7 +18,9 @@ import hashlib
 import logging
 import math
 import threading
-from collections.abc import Callable, Mapping
+import uuid
+from collections import Counter
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TypeVar
@@ -28,6 +33,7 @@ from dashboard.areas import Areas
 from dashboard.settings import Settings
 from dashboard.timeutil import now_utc
 from datasources import SourceError, Sources
+from datasources.base import Appendable
 from datasources.contracts import CONTRACTS
 from datasources.validation import Report
 
@@ -83,6 +89,55 @@ def cached(
     return value  # type: ignore[no-any-return]
 
 
+def cached_here(
+    cache: Cache,
+    locks: dict[str, threading.Lock],
+    here: dict[str, tuple[str, object]],
+    key: str,
+    timeout: int,
+    compute: Callable[[], T],
+    timeout_for: Callable[[T], int | bool] | None = None,
+    lock: str | None = None,
+) -> T:
+    """:func:`cached` for big values (a feed's rows): what a hit costs is a small stamp, not the value.
+
+    The shared cache holds a stamp under ``key#`` and the value under ``key#stamp`` (``key`` itself is left
+    alone, so a worker of the previous release sharing the cache finds nothing it would misread); ``here``
+    keeps, per lock name, this process's last value with its stamp. While the shared stamp stands (same
+    key, not expired, not cleared) the value is taken from ``here`` instead of being unpickled again: a
+    refresh reads the same feed frames dozens of times, and unpickling them was a quarter of its time. The
+    shared cache stays the authority: when its entry expires or is replaced, every process follows.
+    """
+    name = lock or key
+
+    def look() -> T | None:
+        stamp = cache.get(f"{key}#")
+        if stamp is None:
+            return None
+        mine = here.get(name)
+        if mine is not None and mine[0] == f"{key}#{stamp}":
+            return mine[1]  # type: ignore[return-value]
+        value = cache.get(f"{key}#{stamp}")
+        if value is not None:
+            here[name] = (f"{key}#{stamp}", value)
+        return value  # type: ignore[no-any-return]
+
+    value = look()
+    if value is not None:
+        return value
+    with locks.setdefault(name, threading.Lock()):
+        value = look()
+        if value is None:
+            value = compute()
+            own = timeout_for(value) if timeout_for else None
+            ttl = int(own) if own else timeout
+            stamp = uuid.uuid4().hex[:12]
+            cache.set(f"{key}#{stamp}", value, timeout=ttl)  # the value first: a stamp never names a missing value
+            cache.set(f"{key}#", stamp, timeout=ttl)
+            here[name] = (f"{key}#{stamp}", value)
+    return value
+
+
 @dataclass(frozen=True)
 class Failed:
     """A feed that could not be read this interval, and why."""
@@ -104,6 +159,18 @@ class Rows:
     failed: str | None = None
 
 
+@dataclass(frozen=True)
+class Base:
+    """A series feed's rows as this process last read them: what a tail read appends to."""
+
+    version: str
+    #: The read's "now": the rows hold every stored row with time in (until − window, until].
+    until: datetime
+    #: The towns' and villages' versions the rows were area-tagged with (tags of appended rows must agree).
+    areas: tuple[str | None, str | None]
+    rows: Rows
+
+
 class Live:
     """Cached access to the feeds as of now."""
 
@@ -120,6 +187,14 @@ class Live:
         #: Per feed, the last rows read successfully in this process: what a failing source falls back to.
         #: A reference to what the cache holds (no copy); one per feed, replaced on each fresh read.
         self.last_good: dict[str, Rows] = {}
+        #: Per feed, the rows this process last took from the shared cache, with their stamp (see
+        #: :func:`cached_here`): shared by reference, so callers treat frames as read-only (they do: pandas
+        #: copy-on-write, and every derived frame is a new one).
+        self.here: dict[str, tuple[str, object]] = {}
+        #: Per append-only series feed, the rows this process last read (see :meth:`_tail`).
+        self.bases: dict[str, Base] = {}
+        #: How many reads of each kind this process made ("full", "tail"): for benchmarks and tests.
+        self.reads: Counter[str] = Counter()
 
     def rows(self, feed: str) -> Rows | Failed:
         """The feed's rows for its window (reference feeds: all rows).
@@ -130,14 +205,16 @@ class Live:
         """
         # The version is looked at before the rows are read, so rows cached
         # under a version are never older than it.
-        key, ttl = self.key(feed)
+        version = self.version(feed)
+        key, ttl = self._key(feed, version)
         # A failure is remembered for one interval only, whatever the version says.
-        got: Rows | Failed = cached(
+        got: Rows | Failed = cached_here(
             self.cache,
             self.locks,
+            self.here,
             key,
             ttl,
-            lambda: self._read(feed),
+            lambda: self._read(feed, version),
             lambda got: isinstance(got, Failed) and self.ttl,
             lock=f"live:{feed}",
         )
@@ -149,7 +226,9 @@ class Live:
 
     def key(self, feed: str) -> tuple[str, int]:
         """Where ``feed``'s rows are cached now, and for how long."""
-        version = self.version(feed)
+        return self._key(feed, self.version(feed))
+
+    def _key(self, feed: str, version: str | None) -> tuple[str, int]:
         if version is not None:
             return f"live:{feed}@{version}", REFERENCE_TTL
         return f"live:{feed}", self.ttl if CONTRACTS[feed].time else REFERENCE_TTL
@@ -175,24 +254,105 @@ class Live:
                 return got
         return Areas(towns.frame, villages.frame)  # type: ignore[union-attr]
 
-    def _read(self, feed: str) -> Rows | Failed:
+    def _read(self, feed: str, version: str | None = None) -> Rows | Failed:
         now = self.clock()
         window = WINDOWS.get(feed)
+        if (tail := self._tail(feed, version, now)) is not None:
+            self.reads["tail"] += 1
+            self._keep(feed, version, now, tail)
+            return tail
+        self.reads["full"] += 1
         try:
             got = self.sources.read(feed, start=now - window if window else None, end=now)
         except SourceError as exc:
             return Failed(feed, str(exc)[:300])
         if got.report.errors:
             return Failed(feed, "; ".join(got.report.errors))
-        frame = got.frame
+        rows = Rows(feed, self._shaped(feed, got.frame), got.produced_at, got.report)
+        self._keep(feed, version, now, rows)
+        return rows
+
+    def _shaped(self, feed: str, frame: pd.DataFrame) -> pd.DataFrame:
+        """What screens need beside the contract's columns: road midpoints, town and village of each point."""
         if feed == "road_segments" and len(frame):
             mid = shapely.line_interpolate_point(frame["geometry"].to_numpy(), 0.5, normalized=True)
             frame = frame.assign(lon=shapely.get_x(mid), lat=shapely.get_y(mid))
-        if {"lon", "lat"} <= set(frame.columns) and "village_code" not in frame.columns and feed != "villages":
+        if self._tagged(feed, frame.columns):
             areas = self.areas()
             if not isinstance(areas, Failed):
                 frame = areas.with_areas(frame)
-        return Rows(feed, frame, got.produced_at, got.report)
+        return frame
+
+    @staticmethod
+    def _tagged(feed: str, columns: Collection[str]) -> bool:
+        return {"lon", "lat"} <= set(columns) and "village_code" not in columns and feed != "villages"
+
+    def _area_versions(self) -> tuple[str | None, str | None]:
+        return self.version("towns"), self.version("villages")
+
+    def _keep(self, feed: str, version: str | None, now: datetime, rows: Rows) -> None:
+        """Remember a timed feed's rows as the base of its next tail read."""
+        spec = CONTRACTS[feed]
+        if version is None or not spec.time:
+            return
+        if self._tagged(feed, spec.names) and isinstance(self.areas(), Failed):
+            self.bases.pop(feed, None)  # rows without their towns: nothing to append tagged rows to
+            return
+        self.bases[feed] = Base(version, now, self._area_versions(), rows)
+
+    def _tail(self, feed: str, version: str | None, now: datetime) -> Rows | None:
+        """The feed's window from the rows this process holds plus the rows stored after them, when the
+        feed only grew by appends since (or, where its time is not part of its key, rows that changed came
+        back with a later time and replace the ones held); None (read it whole) otherwise.
+
+        Only the new rows are fetched, checked against the contract and area-tagged. They must account
+        for every change the store counted (rows written between the two versions) and the window must
+        hold as many stored rows as the result: an update of an older row, a delete inside the window or
+        a late row stamped before the last read fails one of the two and the window is read whole. A base
+        with rejected rows is never appended to, so every rejection keeps being reported.
+        """
+        base, window, spec = self.bases.get(feed), WINDOWS.get(feed), CONTRACTS[feed]
+        source = self.sources.route(feed)
+        if base is None or not spec.time or version is None or version == base.version:
+            return None
+        start = now - window if window else None
+        if not isinstance(source, Appendable) or now <= base.until or (start is not None and base.until <= start):
+            return None
+        if base.rows.report is None or not base.rows.report.ok or base.rows.failed:
+            return None
+        if base.areas != self._area_versions():
+            return None
+        written = source.written_between(feed, base.version, version)
+        if written is None:
+            return None
+        try:
+            got = self.sources.read(feed, start=base.until, end=now)
+            if got.report.errors or got.report.rows_in != written:
+                return None
+            stored = source.count_between(feed, start, now)
+        except SourceError:
+            return None
+        old = base.rows.frame
+        kept = old.loc[old[spec.time] > pd.Timestamp(start)] if start is not None else old
+        if spec.time not in spec.key and len(got.frame):
+            # A row whose time is not part of its key (a camera and the time its status last changed) comes
+            # back with a later time when it changes: the new row replaces the one held.
+            keys = list(spec.key)
+            kept = kept.loc[~kept.set_index(keys).index.isin(got.frame.set_index(keys).index)]
+        if stored != len(kept) + got.report.rows_in:
+            return None
+        fresh = self._shaped(feed, got.frame)
+        frame = pd.concat([kept, fresh], ignore_index=True) if len(fresh) else kept.reset_index(drop=True)
+        report = Report(
+            feed,
+            rows_in=stored,
+            rows_ok=len(frame),
+            rejected=got.report.rejected,
+            # positions in the window as a whole read would deliver it (ordered by time, the new rows last)
+            sample=[replace(r, row=r.row + len(kept)) for r in got.report.sample],
+        )
+        produced = frame[spec.time].max().to_pydatetime() if len(frame) else None
+        return Rows(feed, frame, produced, report)
 
 
 def latest_per(frame: pd.DataFrame, key: str, at: datetime, within: timedelta, time: str = "ts") -> pd.DataFrame:

@@ -80,6 +80,26 @@ class Versioned(Protocol):
 
 
 @runtime_checkable
+class Appendable(Protocol):
+    """Optional capability: enough bookkeeping to tell an append from any other change.
+
+    A reader holding a feed's rows up to some time may then read only the rows after it (validated like
+    any read; where the time is not part of the key, such a row replaces the one with its key) and check
+    that they account for every change: as many rows written between the two versions
+    as the tail delivered, and as many rows stored in the window as it now holds. Anything else (an update
+    of an older row, a delete, a backfill) fails the check and the reader reads the window whole.
+    """
+
+    def written_between(self, feed: str, old: str, new: str) -> int | None:
+        """Rows written to ``feed`` from version ``old`` to ``new`` (None: cannot tell)."""
+        ...
+
+    def count_between(self, feed: str, start: datetime | None, end: datetime) -> int:
+        """Rows of ``feed`` stored with time in (start, end] (start None: up to end), valid or not."""
+        ...
+
+
+@runtime_checkable
 class WritableSource(Datasource, Protocol):
     """A source that also stores feeds (the embedded and production store)."""
 

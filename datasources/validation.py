@@ -151,7 +151,30 @@ def empty_frame(spec: Contract) -> pd.DataFrame:
 Problems = list[tuple[str, Any]]
 
 
+#: From this many rows on, a text column whose values repeat is checked once per distinct value.
+DISTINCT_FROM = 64
+
+
 def _check_column(col: Column, raw: pd.Series, now: datetime) -> tuple[pd.Series, Problems]:
+    """The column's normalised values and, per reason, which rows it rejects.
+
+    Every check is a function of the value alone, so a text column (ids, codes, statuses, which repeat
+    across a window of readings) is checked once per distinct value and the verdicts are spread back
+    over the rows. Only all-text columns take that path: hashing would merge 1, 1.0 and True, which
+    the checks tell apart.
+    """
+    if raw.dtype == object and len(raw) >= DISTINCT_FROM and pd.api.types.infer_dtype(raw, skipna=True) == "string":
+        codes, uniques = pd.factorize(raw.to_numpy(), use_na_sentinel=True)
+        if 2 * len(uniques) <= len(raw):
+            distinct = pd.Series([*np.asarray(uniques, dtype=object), None], dtype=object)
+            at = np.where(codes < 0, len(uniques), codes)  # missing values take the appended None's verdicts
+            values, problems = _check_values(col, distinct, now)
+            spread = [(reason, np.asarray(mask, dtype=bool)[at]) for reason, mask in problems]
+            return values.take(at).set_axis(raw.index), spread
+    return _check_values(col, raw, now)
+
+
+def _check_values(col: Column, raw: pd.Series, now: datetime) -> tuple[pd.Series, Problems]:
     missing = _is_missing(raw)
     problems: Problems = []
     if col.required:

@@ -356,6 +356,28 @@ class SqlSource(BaseSource):
                 versions[feed] = f"{written}@{at.timestamp() if at else 0:.6f}"
         return versions
 
+    def written_between(self, feed: str, old: str, new: str) -> int | None:
+        """Rows written from version ``old`` to ``new`` (see :class:`~datasources.base.Appendable`): the
+        difference of their ``rows_written`` counts; None when either is not one of this store's tokens."""
+        try:
+            before, after = (int(token.split("@", 1)[0]) for token in (old, new))
+        except ValueError:
+            return None
+        return after - before if after >= before else None
+
+    def count_between(self, feed: str, start: datetime | None, end: datetime) -> int:
+        """Rows stored with time in (start, end] (start None: up to end), as :meth:`read` selects them before
+        the contract check."""
+        spec = contract(feed)
+        if not spec.time:
+            raise ValueError(f"{feed} has no time column")
+        tcol = METADATA.tables[feed].c[spec.time]
+        query = select(func.count()).where(tcol <= end)
+        if start is not None:
+            query = query.where(tcol > start)
+        with self._connect() as conn:
+            return int(conn.execute(query).scalar() or 0)
+
     # ---- store -----------------------------------------------------------------
 
     def write(

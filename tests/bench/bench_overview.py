@@ -308,6 +308,8 @@ def live_rows(app: Dash, host: str, calls: list[Call], scale: int, ticks: int, s
     store, district, clock = sim
     clear_cache(app)
     replay(host, calls)  # the server has been up for a while: the restart's cold refresh is measured apart
+    reads = app.server.extensions["shanting.services"].live.reads
+    before = Counter(reads)
     ms, kb, fetched, written = [], [], Counter[str](), Counter[str]()
     for _ in range(ticks):
         clock.now += timedelta(seconds=refresh_s)
@@ -323,6 +325,8 @@ def live_rows(app: Dash, host: str, calls: list[Call], scale: int, ticks: int, s
     moved = ", ".join(f"{name} ×{n}" for name, n in fetched.most_common()) or "none"
     wrote = ", ".join(f"{name} ×{n}" for name, n in written.most_common()) or "none"
     print(f"×{scale}: live, {ticks} ticks of {refresh_s:g} s; feeds written: {wrote}; layers refetched: {moved}")
+    done = Counter(reads) - before
+    print(f"×{scale}: live, feed reads: {done['full']} whole, {done['tail']} tail (new rows only)")
     return [Row(scale, "refresh periodic ms", ms), Row(scale, "bytes/refresh live KB", kb)]
 
 

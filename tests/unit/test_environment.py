@@ -456,13 +456,14 @@ def test_a_failing_feed_fails_only_its_panel(services_at_now) -> None:  # type: 
     assert isinstance(view.air, env.AirView) and isinstance(view.reservoirs, tuple)
 
 
-def test_a_value_the_standard_rejects_fails_its_panel_not_the_page(services_at_now) -> None:  # type: ignore[no-untyped-def]
+def test_a_value_the_standard_rejects_fails_its_panel_not_the_page(services_at_now, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     services = services_at_now()
     live = services.live
     got = live.rows("water_sections")
     assert isinstance(got, Rows)
     bad = Rows("water_sections", got.frame.assign(waterbody="lake"), None)
-    live.cache.set(live.key("water_sections")[0], bad, timeout=60)
+    read = live.rows
+    monkeypatch.setattr(live, "rows", lambda feed: bad if feed == "water_sections" else read(feed))
     view = env.compute_view(live, services.settings, DISTRICT, NOW)
     assert isinstance(view.water, Failed) and "waterbody" in view.water.error
     assert isinstance(view.air, env.AirView)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import zlib
+from collections import Counter
 from datetime import timedelta
 
 import pandas as pd
@@ -10,7 +10,16 @@ import pytest
 
 from dashboard.domain import video
 from dashboard.health import freshness_limit
-from dashboard.kpis import CATALOGUE, DOMAINS, VALUE_BUCKET_S, VIDEO_SPARK_DAYS, Tile, TileSpec, compute_tiles
+from dashboard.kpis import (
+    CATALOGUE,
+    DOMAINS,
+    VALUE_BUCKET_S,
+    VIDEO_SPARK_DAYS,
+    Tile,
+    TileSpec,
+    bucket_offset,
+    compute_tiles,
+)
 from dashboard.live import Rows
 from dashboard.scope import DISTRICT, Scope, parse
 from dashboard.timeutil import TZ
@@ -202,7 +211,7 @@ def test_staleness_is_judged_at_every_call_not_when_the_value_was_computed(servi
     assert fresh.data_time is not None and not fresh.stale
     # Two moments in the same value bucket, either side of the freshness limit:
     # the first computes and memoises the tile, the second reuses it.
-    offset = zlib.crc32(b"visitors") % VALUE_BUCKET_S
+    offset = bucket_offset("visitors", VALUE_BUCKET_S)
     later = fresh.data_time + limit + timedelta(seconds=1)
     while (later.timestamp() + offset) % VALUE_BUCKET_S < 2:
         later += timedelta(seconds=1)
@@ -229,3 +238,8 @@ def test_a_failing_history_feed_leaves_the_tile_its_value(services_at_now) -> No
     )
     tile = by_id(services.tiles(DISTRICT))["working_rate"]
     assert tile.failing is None and tile.value is not None and tile.previous is None and tile.spark == ()
+
+
+def test_tiles_recompute_evenly_spread_over_the_value_bucket() -> None:
+    slots = Counter(bucket_offset(spec.id, VALUE_BUCKET_S) // 5 for spec in CATALOGUE.specs)  # 5 s refreshes
+    assert max(slots.values()) <= -(-len(CATALOGUE.specs) // (VALUE_BUCKET_S // 5))

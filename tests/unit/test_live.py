@@ -142,3 +142,29 @@ def test_a_source_that_fails_after_delivering_keeps_its_last_rows_marked(service
     back = live.rows("air_readings")
     assert isinstance(back, Rows) and back.failed is None
     assert {t.spec.id: t for t in services.tiles(DISTRICT)}["aqi"].degraded is None
+
+
+def test_a_hit_takes_this_processs_rows_without_unpickling_and_follows_the_shared_cache() -> None:
+    from dashboard.live import cached_here
+
+    cache = Cache(Flask("t"), config={"CACHE_TYPE": "SimpleCache"})  # pickles values, as Redis does
+    locks: dict[str, threading.Lock] = {}
+    here: dict[str, tuple[str, object]] = {}
+    calls: list[int] = []
+
+    def compute() -> pd.DataFrame:
+        calls.append(1)
+        return pd.DataFrame({"x": [len(calls)]})
+
+    first = cached_here(cache, locks, here, "live:f@1", 60, compute, lock="live:f")
+    assert cached_here(cache, locks, here, "live:f@1", 60, compute, lock="live:f") is first  # no copy
+    # Another process (an empty ``here``) finds the same rows in the shared cache, computed once.
+    other = cached_here(cache, locks, {}, "live:f@1", 60, compute, lock="live:f")
+    assert other is not first and other.equals(first) and len(calls) == 1
+    # The shared entry goes (expiry, a cleared cache): this process recomputes too, however fresh its copy.
+    cache.clear()
+    again = cached_here(cache, locks, here, "live:f@1", 60, compute, lock="live:f")
+    assert len(calls) == 2 and again["x"].tolist() == [2]
+    # Another process replaced the entry: this one takes the new value, not its own older one.
+    cached_here(cache, locks, {}, "live:f@2", 60, compute, lock="live:f")
+    assert cached_here(cache, locks, here, "live:f@2", 60, compute, lock="live:f")["x"].tolist() == [3]

@@ -242,3 +242,21 @@ def test_unknown_feed_names_the_nearest_and_the_known_ones() -> None:
 def test_points_are_not_polygons() -> None:
     rows = [{"town_code": "370406001", "name": "甲", "geometry": Point(117.45, 35.07), "approximate": True}]
     assert validate("towns", pd.DataFrame(rows), now=NOW).report.rejected == 1
+
+
+def test_repeated_text_values_checked_once_each_give_what_a_row_by_row_check_gives(monkeypatch) -> None:
+    import datasources.validation as validation
+
+    rows = []
+    for i in range(300):
+        station = ["air-01", "air-02", " air-03 ", "air-0\x01", "", None, "x" * 70][i % 7]
+        when = ["2026-11-29T10:00:00+08:00", "2026-11-29 10:00:00", "not a time", "2026-12-29T10:00:00+08:00"][i % 4]
+        rows.append({**GOOD_READING, "station_id": station, "ts": when, "averaging": ["1h", "1h", "8h"][i % 3]})
+    frame = pd.DataFrame(rows)
+    frame["pm25"] = pd.Series([35.0, "35", True, 1, "abc", None] * 50, dtype=object)  # 1 and True must stay apart
+    distinct = validate("air_readings", frame, now=NOW)
+    monkeypatch.setattr(validation, "DISTINCT_FROM", 10**9)
+    by_row = validate("air_readings", frame, now=NOW)
+    pd.testing.assert_frame_equal(distinct.frame, by_row.frame)
+    assert distinct.report.as_dict() == by_row.report.as_dict() and distinct.reasons == by_row.reasons
+    assert distinct.report.rejected > 0 and distinct.report.rows_ok > 0
