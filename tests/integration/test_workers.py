@@ -45,6 +45,7 @@ def gunicorn(store_url: str, data_dir: Path, workers: int = 1) -> Iterator[tuple
         "SHANTING_STORE_URL": store_url,
         "SHANTING_SIMULATOR__ENABLED": "false",
         "SHANTING_REFRESH_S": "1",
+        "SHANTING_AUTH__TRUST_LOCALHOST": "true",  # these tests are about workers; sign-in has tests of its own
     }
     port = free_port()
     log = data_dir / f"gunicorn-{port}.log"
