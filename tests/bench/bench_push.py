@@ -32,7 +32,7 @@ from dashboard.settings import load_settings
 from dashboard.timeutil import now_utc
 from datasources.kinds.sql import SqlOptions, SqlSource
 from datasources.synthetic import SyntheticDistrict
-from tests.bench.bench_overview import serving
+from tests.bench.bench_overview import LOCAL, serving
 from tests.conftest import pytest_setup_options
 
 TARGET_S = 2.0
@@ -47,9 +47,6 @@ new MutationObserver(() => { const t = tile() && tile().textContent;
   if (t && t !== last && !t.includes('…')) { last = t; window.__changes.push(Date.now()); } })
   .observe(document.body, {subtree: true, childList: true, characterData: true});
 """
-
-#: The benchmark's clients are on 127.0.0.1: they act as the local developer (no sign-in to measure).
-LOCAL = {"trust_localhost": True}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -36,13 +36,10 @@ from datasources.kinds.sql import SqlOptions, SqlSource
 from datasources.synthetic import SyntheticDistrict
 from layouts import ids
 from layouts import transport as trn_layout
-from tests.bench.bench_overview import Clock, clear_cache, expire, utc
+from tests.bench.bench_overview import LOCAL, Clock, clear_cache, expire, utc
 
 UPDATE = "/_dash-update-component"
 TARGETS: dict[str, float] = {"refresh next-tick ms": 150, "refresh warm ms": 150}
-
-#: The benchmark's clients are on 127.0.0.1: they act as the local developer (no sign-in to measure).
-LOCAL = {"trust_localhost": True}
 
 
 def _out(component: Any, prop: str) -> dict[str, Any]:
