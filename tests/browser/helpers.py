@@ -16,6 +16,11 @@ def count(dash_duo, css: str) -> int:  # type: ignore[no-untyped-def]
 
 def wait_for(dash_duo, check, what: str, timeout: float = 20):  # type: ignore[no-untyped-def]
     """Poll ``check()`` until it returns something truthy (the page re-renders under us meanwhile)."""
+    return poll(check, what, timeout)
+
+
+def poll(check, what: str, timeout: float = 20):  # type: ignore[no-untyped-def]
+    """Poll ``check()`` in any browser until it returns something truthy, and return that; fail naming ``what``."""
     deadline = time.monotonic() + timeout
     last = None
     while time.monotonic() < deadline:
@@ -27,6 +32,18 @@ def wait_for(dash_duo, check, what: str, timeout: float = 20):  # type: ignore[n
             return last
         time.sleep(0.3)
     raise AssertionError(f"{what}: never happened (last: {last!r})")
+
+
+def choose(driver, dropdown: str, label: str) -> None:  # type: ignore[no-untyped-def]
+    """Pick ``label`` in a Dash dropdown the way an operator does: open it, click the option."""
+    driver.find_element(By.CSS_SELECTOR, dropdown).click()
+    xpath = f"//*[normalize-space(text())='{label}']"
+
+    def shown():  # type: ignore[no-untyped-def]
+        return next((o for o in driver.find_elements(By.XPATH, xpath) if o.is_displayed() and o.tag_name != "a"), None)
+
+    option = poll(shown, f"the option {label}")
+    option.click()
 
 
 def text(dash_duo, css: str) -> str:  # type: ignore[no-untyped-def]

