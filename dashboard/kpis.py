@@ -24,7 +24,7 @@ from pydantic import TypeAdapter, ValidationError
 from dashboard.areas import Areas
 from dashboard.domain import air, rating, tourism, traffic, video, water
 from dashboard.health import freshness_limit
-from dashboard.live import Failed, Live, Rows, cached, hourly_latest, latest_per, spark
+from dashboard.live import Failed, Live, Rows, hourly_latest, latest_per, renewed, spark
 from dashboard.scope import Scope
 from dashboard.settings import Settings
 from dashboard.timeutil import TZ
@@ -449,8 +449,10 @@ def compute_tiles(
 
     Each tile is memoised on the versions of its feeds: while they stand still
     it is computed once per ``VALUE_BUCKET_S`` (once per refresh interval when a
-    feed has no version), however many screens ask. Staleness is judged against
-    ``now`` on every call.
+    feed has no version), however many screens ask, and in the background (the
+    last bucket's value is answered meanwhile, see :func:`~dashboard.live.renewed`).
+    When a feed moves, the tile is computed before the answer. Staleness is
+    judged against ``now`` on every call.
     """
     return tuple(_memo_tile(spec, live, settings, scope, now) for spec in specs or CATALOGUE.specs)
 
@@ -460,11 +462,13 @@ def _memo_tile(spec: TileSpec, live: Live, settings: Settings, scope: Scope, now
     step = live.ttl if None in versions else VALUE_BUCKET_S
     # Each tile's bucket starts at its own offset, so the tiles do not all recompute in the same refresh.
     bucket = int((now.timestamp() + bucket_offset(spec.id, step)) // step)
-    key = f"tile:{spec.id}:{scope.key}:{'/'.join(map(str, versions))}:{step}:{bucket}"
-    tile = cached(
+    over = f"tile:{spec.id}:{scope.key}:{'/'.join(map(str, versions))}:{step}"
+    # A new bucket over the same data answers the last bucket's value while this one's is computed aside.
+    tile = renewed(
         live.cache,
         live.locks,
-        key,
+        f"{over}:{bucket}",
+        over,
         step,
         lambda: _tile(spec, live, live.areas(), settings, scope, now),
         lambda t: (t.failing is not None or t.degraded is not None) and live.ttl,

@@ -89,6 +89,70 @@ def cached(
     return value  # type: ignore[no-any-return]
 
 
+def renewed(
+    cache: Cache,
+    locks: dict[str, threading.Lock],
+    key: str,
+    prior: str,
+    timeout: int,
+    compute: Callable[[], T],
+    timeout_for: Callable[[T], int | bool] | None = None,
+    lock: str | None = None,
+) -> T:
+    """:func:`cached` for values that age with the clock over unchanged data (a tile's value bucket).
+
+    ``key`` names this period's value; ``prior`` the same computation over the same data without the period
+    (e.g. the tile's key without its bucket). When ``key`` misses only because the period rolled over, the
+    value ``prior`` holds is answered at once and this period's value is computed in a background thread,
+    one per ``lock`` at a time: no request waits for a once-a-minute recomputation of an expensive value,
+    and values lag the clock by at most one period more. When the data moved (no ``prior``), the value is
+    computed while the request waits, as :func:`cached` does. Values ``timeout_for`` shortens (failures) are
+    never kept as ``prior``.
+    """
+    value = cache.get(key)
+    if value is not None:
+        return value  # type: ignore[no-any-return]
+    held = cache.get(prior)
+    if held is None:
+        value = cached(cache, locks, key, timeout, compute, timeout_for, lock)
+        _keep_prior(cache, prior, timeout, value, timeout_for)
+        return value
+    guard = locks.setdefault(lock or key, threading.Lock())
+    if guard.acquire(blocking=False):  # released by the renewal (a Lock may be released by any thread)
+        args = (guard, cache, key, prior, timeout, compute, timeout_for)
+        threading.Thread(target=_renew, args=args, name=f"renew {lock or key}", daemon=True).start()
+    return held  # type: ignore[no-any-return]
+
+
+def _renew(
+    guard: threading.Lock,
+    cache: Cache,
+    key: str,
+    prior: str,
+    timeout: int,
+    compute: Callable[[], T],
+    timeout_for: Callable[[T], int | bool] | None,
+) -> None:
+    try:
+        if cache.get(key) is not None:
+            return
+        value = compute()
+        own = timeout_for(value) if timeout_for else None
+        cache.set(key, value, timeout=int(own) if own else timeout)
+        _keep_prior(cache, prior, timeout, value, timeout_for)
+    except Exception:  # a renewal runs outside any request: log it, the next miss computes in the request
+        log.exception("renewing %s failed", key)
+    finally:
+        guard.release()
+
+
+def _keep_prior(
+    cache: Cache, prior: str, timeout: int, value: T, timeout_for: Callable[[T], int | bool] | None
+) -> None:
+    if not (timeout_for and timeout_for(value)):
+        cache.set(prior, value, timeout=2 * timeout)  # unasked for two periods: recomputed in the request
+
+
 def cached_here(
     cache: Cache,
     locks: dict[str, threading.Lock],

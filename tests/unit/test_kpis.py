@@ -204,6 +204,35 @@ def test_a_tile_follows_its_feed_at_the_next_version_and_is_not_recomputed_other
     assert after["aqi"] == before["aqi"]  # its feeds did not move
 
 
+def test_a_new_value_bucket_over_unchanged_data_answers_at_once_and_recomputes_aside(  # type: ignore[no-untyped-def]
+    services_at_now, monkeypatch
+) -> None:
+    import threading
+
+    import dashboard.kpis as kpis
+
+    services = services_at_now()
+    spec = by_id(services.tiles(DISTRICT))["star"].spec  # the dearest tile: the once-a-minute recompute
+    first = by_id(compute_tiles(services.live, services.settings, DISTRICT, NOW, (spec,)))["star"]
+    gate, done, real = threading.Event(), threading.Event(), kpis._tile
+
+    def held(*args, **kwargs) -> Tile:  # type: ignore[no-untyped-def]
+        gate.wait(5)
+        try:
+            return real(*args, **kwargs)
+        finally:
+            done.set()
+
+    monkeypatch.setattr(kpis, "_tile", held)
+    later = NOW + timedelta(seconds=VALUE_BUCKET_S)
+    # The next bucket: the last value comes back without waiting for the (held) computation …
+    assert compute_tiles(services.live, services.settings, DISTRICT, later, (spec,))[0].value == first.value
+    assert not done.is_set()
+    gate.set()
+    assert done.wait(10), "the tile was recomputed in the background"
+    # … and the data moving makes the request wait for the new value (the existing test below checks values).
+
+
 def test_staleness_is_judged_at_every_call_not_when_the_value_was_computed(services_at_now) -> None:  # type: ignore[no-untyped-def]
     services = services_at_now()
     fresh = by_id(compute_tiles(services.live, services.settings, DISTRICT, NOW))["visitors"]

@@ -168,3 +168,75 @@ def test_a_hit_takes_this_processs_rows_without_unpickling_and_follows_the_share
     # Another process replaced the entry: this one takes the new value, not its own older one.
     cached_here(cache, locks, {}, "live:f@2", 60, compute, lock="live:f")
     assert cached_here(cache, locks, here, "live:f@2", 60, compute, lock="live:f")["x"].tolist() == [3]
+
+
+def test_a_rolled_over_period_answers_the_last_value_and_renews_it_aside() -> None:
+    from dashboard.live import renewed
+
+    cache = Cache(Flask("t"), config={"CACHE_TYPE": "SimpleCache"})
+    locks: dict[str, threading.Lock] = {}
+    release = threading.Event()
+    calls: list[str] = []
+
+    def compute(value: str, wait: bool = False):  # type: ignore[no-untyped-def]
+        def run() -> str:
+            calls.append(value)
+            if wait:
+                release.wait(5)
+            return value
+
+        return run
+
+    # No prior value over this data: the request waits for the computation.
+    assert renewed(cache, locks, "t:v1:1", "t:v1", 60, compute("bucket 1"), lock="t") == "bucket 1"
+    # The next period over the same data: the last value at once, the new one computed in the background …
+    started = time.monotonic()
+    assert renewed(cache, locks, "t:v1:2", "t:v1", 60, compute("bucket 2", wait=True), lock="t") == "bucket 1"
+    assert time.monotonic() - started < 1
+    # … once only, however many ask meanwhile …
+    assert renewed(cache, locks, "t:v1:2", "t:v1", 60, compute("again"), lock="t") == "bucket 1"
+    release.set()
+    poll = time.monotonic() + 5
+    while cache.get("t:v1:2") is None and time.monotonic() < poll:
+        time.sleep(0.01)
+    assert calls == ["bucket 1", "bucket 2"]
+    # … and then answered from the cache.
+    assert renewed(cache, locks, "t:v1:2", "t:v1", 60, compute("never"), lock="t") == "bucket 2"
+    # New data (another prior key): computed while the request waits, never the old data's value.
+    assert renewed(cache, locks, "t:v2:2", "t:v2", 60, compute("new data"), lock="t") == "new data"
+
+
+def test_a_failed_value_is_never_answered_as_the_last_value() -> None:
+    from dashboard.live import renewed
+
+    cache = Cache(Flask("t"), config={"CACHE_TYPE": "SimpleCache"})
+    locks: dict[str, threading.Lock] = {}
+
+    def short(value: str) -> int | bool:
+        return value == "failed" and 5
+
+    assert renewed(cache, locks, "t:v1:1", "t:v1", 60, lambda: "failed", short, lock="t") == "failed"
+    assert renewed(cache, locks, "t:v1:2", "t:v1", 60, lambda: "ok", short, lock="t") == "ok"  # not "failed"
+
+
+def test_a_renewal_that_raises_is_logged_and_tried_again_at_the_next_miss(caplog) -> None:  # type: ignore[no-untyped-def]
+    from dashboard.live import renewed
+
+    cache = Cache(Flask("t"), config={"CACHE_TYPE": "SimpleCache"})
+    locks: dict[str, threading.Lock] = {}
+    renewed(cache, locks, "t:v1:1", "t:v1", 60, lambda: "one", lock="t")
+
+    def boom() -> str:
+        raise RuntimeError("broken")
+
+    assert renewed(cache, locks, "t:v1:2", "t:v1", 60, boom, lock="t") == "one"
+    poll = time.monotonic() + 5
+    while locks["t"].locked() and time.monotonic() < poll:
+        time.sleep(0.01)
+    assert not locks["t"].locked(), "the renewal let go of its lock"
+    assert "renewing t:v1:2 failed" in caplog.text
+    assert renewed(cache, locks, "t:v1:2", "t:v1", 60, lambda: "two", lock="t") == "one"
+    poll = time.monotonic() + 5
+    while cache.get("t:v1:2") is None and time.monotonic() < poll:
+        time.sleep(0.01)
+    assert cache.get("t:v1:2") == "two"
