@@ -447,6 +447,79 @@ def test_login_brute_force_hits_the_limit(app_at_now: Any) -> None:
     assert sign_in(client, "leader").status_code == 429  # even the right password, until the window passes
 
 
+def test_without_trusted_proxies_a_forged_forwarded_for_does_not_escape_the_login_limit(app_at_now: Any) -> None:
+    app = app_at_now(auth={"trust_localhost": False, "login_limit": "3 per minute"})
+    assert app.server.wsgi_app.__class__.__name__ != "ProxyFix"
+    Accounts(app.server.extensions["shanting.services"].sources.store).create("leader", PASSWORD, "leader", NOW)
+    client = app.server.test_client()
+    forged = [f"198.51.100.{i}" for i in range(5)]
+    codes = [
+        client.post(
+            "/login",
+            data={"csrf_token": csrf(client), "username": "leader", "password": "guess"},
+            headers={"X-Forwarded-For": ip, "Forwarded": f"for={ip}"},
+        ).status_code
+        for ip in forged
+    ]
+    assert codes == [401, 401, 401, 429, 429]
+    entry = Audit(app.server.extensions["shanting.services"].sources.store).recent(1, action="login.failed")[0]
+    assert entry.remote == "127.0.0.1"  # the connection's address, not the header's
+
+
+def test_behind_one_proxy_each_forwarded_client_has_its_own_limit_and_audit_address(app_at_now: Any) -> None:
+    app = app_at_now(auth={"trust_localhost": False, "login_limit": "2 per minute"}, server={"proxy_hops": 1})
+    store = app.server.extensions["shanting.services"].sources.store
+    Accounts(store).create("leader", PASSWORD, "leader", NOW)
+    proxy = {"environ_base": {"REMOTE_ADDR": "10.0.0.5"}}
+
+    def attempt(client: FlaskClient, forwarded: str, password: str = "guess") -> int:
+        data = {"csrf_token": csrf(client), "username": "leader", "password": password}
+        headers = {"X-Forwarded-For": forwarded, "X-Forwarded-Proto": "https", "X-Forwarded-Host": "brain.example"}
+        return int(client.post("/login", data=data, headers=headers, **proxy).status_code)
+
+    first, second = app.server.test_client(), app.server.test_client()
+    assert [attempt(first, "203.0.113.1") for _ in range(3)] == [401, 401, 429]
+    # The proxy appends the address it saw: only the last value counts, whatever the client put before it.
+    assert attempt(first, "203.0.113.2, 203.0.113.1") == 429
+    assert attempt(second, "203.0.113.2") == 401  # another client, another bucket
+    entry = Audit(store).recent(1, action="login.failed")[0]
+    assert entry.remote == "203.0.113.2"
+    assert attempt(second, "203.0.113.2", PASSWORD) == 302
+    entry = Audit(store).recent(1, action="login")[0]
+    assert (entry.who, entry.remote) == ("leader", "203.0.113.2")
+
+
+def test_the_proxy_user_header_needs_both_settings_and_counts_only_from_the_proxy_itself(
+    app_at_now: Any, make_settings: Any
+) -> None:
+    with pytest.raises(ConfigError, match="trusted_proxies"):
+        make_settings(auth={"proxy_header": "X-Remote-User"})
+    app = app_at_now(
+        auth={"trust_localhost": False, "proxy_header": "X-Remote-User", "trusted_proxies": ["10.0.0.5"]},
+        server={"proxy_hops": 1},
+    )
+    Accounts(app.server.extensions["shanting.services"].sources.store).create("boss", PASSWORD, "admin", NOW)
+    client = app.server.test_client()
+    user = {"X-Remote-User": "boss"}
+    from_proxy = {"environ_base": {"REMOTE_ADDR": "10.0.0.5"}}
+    assert client.get("/admin", headers=user | {"X-Forwarded-For": "203.0.113.7"}, **from_proxy).status_code == 200
+    # A client that reaches the server directly cannot borrow the proxy's address through X-Forwarded-For.
+    direct = {"environ_base": {"REMOTE_ADDR": "203.0.113.7"}}
+    assert client.get("/admin", headers=user | {"X-Forwarded-For": "10.0.0.5"}, **direct).status_code == 401
+    # Without proxy_header the header means nothing, even from the proxy.
+    plain = app_at_now(auth={"trust_localhost": False, "trusted_proxies": ["10.0.0.5"]}, server={"proxy_hops": 1})
+    assert plain.server.test_client().get("/admin", headers=user, **from_proxy).status_code == 401
+
+
+def test_proxy_hops_from_the_environment(make_settings: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert make_settings().server.proxy_hops == 0
+    monkeypatch.setenv("SHANTING_SERVER__PROXY_HOPS", "2")
+    assert make_settings(server={"port": 8061}).server.proxy_hops == 2
+    monkeypatch.setenv("SHANTING_SERVER__PROXY_HOPS", "-1")
+    with pytest.raises(ConfigError, match=r"server\.proxy_hops"):
+        make_settings()
+
+
 def test_trusted_localhost_and_a_trusted_proxys_user_header(app_at_now: Any) -> None:
     app = app_at_now(auth={"trust_localhost": True, "proxy_header": "X-Remote-User", "trusted_proxies": ["10.0.0.5"]})
     Accounts(app.server.extensions["shanting.services"].sources.store).create(
