@@ -5,7 +5,7 @@
 - A request's needs come from :func:`dashboard.access.needs` (the matrix as data). Not signed in: a page goes to
   ``/login``, anything else is a 401. Not allowed: 403 (``/`` sends a department head to their first scene).
 - The login form carries a CSRF token (Flask-WTF) and is rate-limited per client address (Flask-Limiter; Redis when
-  ``cache_url`` is set).
+  ``cache_url`` is set). Signing out is a POST with the token too (a GET could be an ``<img>`` on another site).
   Dash's callbacks are JSON posts: they need ``Content-Type: application/json`` (a cross-site form cannot send it
   without a CORS preflight, which this server never grants) and a same-origin ``Origin``, and the session cookie is
   SameSite, so no CSRF token is needed there.
@@ -355,7 +355,17 @@ def _routes(server: Flask, services: Services, accounts: Accounts, audit: Audit,
 
     @server.route("/logout", methods=["GET", "POST"])
     def logout() -> ResponseReturnValue:
-        who = principal()
+        # Only a POST with the session's CSRF token signs out: a GET (a link, or an <img> on another site) just
+        # offers the button.
+        who, lang = principal(), request_lang(services.settings.language)
+        if request.method == "GET":
+            return _logout_page(lang) if who else redirect("/login")
+        try:
+            validate_csrf(request.form.get("csrf_token"))
+        except ValidationError:
+            if who is None:  # the session had ended already (its token with it): nothing to sign out
+                return redirect("/login")
+            return _logout_page(lang, 400)  # still signed in; the page's button carries a good token
         if who is not None and who is not LOCAL_DEVELOPER:
             # The cookie is signed, not stored: a request still in flight could send the old one back. Every
             # session of the user issued before now ends instead (signing out signs out everywhere).
@@ -394,6 +404,22 @@ def _login_page(lang: str, target: str | None, error: str, status: int = 200) ->
     return response
 
 
+def _logout_page(lang: str, status: int = 200) -> Response:
+    page = render_template_string(
+        LOGOUT,
+        lang=lang,
+        title=t("app.title", lang),
+        heading=t("auth.logout", lang),
+        body=t("auth.logout.body", lang),
+        logout=t("auth.logout", lang),
+        home=t("auth.home", lang),
+        csrf=generate_csrf(),
+    )
+    response = Response(page, status=status, mimetype="text/html")
+    response.cache_control.no_store = True
+    return response
+
+
 LOGIN = """<!doctype html>
 <html lang="{{ lang }}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
 <title>{{ heading }} · {{ title }}</title><link rel="stylesheet" href="/assets/login.css"></head>
@@ -416,3 +442,11 @@ FORBIDDEN = """<!doctype html>
 {% if first %}<p><a href="{{ first }}">{{ home }}</a></p>{% endif %}
 <form method="post" action="/logout"><input type="hidden" name="csrf_token" value="{{ csrf }}">
 <button type="submit">{{ logout }}</button></form></main></body></html>"""
+
+LOGOUT = """<!doctype html>
+<html lang="{{ lang }}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
+<title>{{ heading }} · {{ title }}</title><link rel="stylesheet" href="/assets/login.css"></head>
+<body class="login-page"><main class="login-box"><h1>{{ title }}</h1><h2>{{ heading }}</h2><p>{{ body }}</p>
+<form method="post" action="/logout" id="logout-form"><input type="hidden" name="csrf_token" value="{{ csrf }}">
+<button type="submit" id="logout-submit">{{ logout }}</button></form>
+<p><a href="/">{{ home }}</a></p></main></body></html>"""

@@ -345,7 +345,7 @@ def test_the_session_is_new_after_sign_in_and_sign_out_ends_it_everywhere(secure
     replay = secured.server.test_client()
     replay.set_cookie("shanting_session", after.value)
     assert replay.get("/api/v1/kpis").status_code == 200
-    client.get("/logout")
+    assert client.post("/logout", data={"csrf_token": csrf(client, "/logout")}).status_code == 302
     assert client.get("/api/v1/kpis").status_code == 401
     # A signed-in cookie sent back after sign-out (a request that was in flight) no longer signs anyone in.
     assert replay.get("/api/v1/kpis").status_code == 401
@@ -432,6 +432,44 @@ def test_security_headers_on_every_response(secured: Any, clients: dict[str, Fla
     # The page's inline script is the one the policy's hash allows.
     page = clients["leader"].get("/transport").get_data(as_text=True)
     assert "new DashRenderer" in page
+
+
+def test_sign_out_is_a_post_with_the_csrf_token(secured: Any) -> None:
+    secured.server.extensions["shanting.accounts"].create("leaving", PASSWORD, "leader", NOW)
+    client = secured.server.test_client()
+    assert sign_in(client, "leaving").status_code == 302
+    # A GET (a link, or <img src=/logout> on another site) only offers the button.
+    page = client.get("/logout")
+    assert page.status_code == 200 and 'id="logout-form"' in page.get_data(as_text=True)
+    assert client.get("/api/v1/kpis").status_code == 200
+    refused = client.post("/logout")
+    assert refused.status_code == 400 and client.get("/api/v1/kpis").status_code == 200
+    other = secured.server.test_client()
+    foreign = client.post("/logout", data={"csrf_token": csrf(other)})  # another session's token
+    assert foreign.status_code == 400 and client.get("/api/v1/kpis").status_code == 200
+    # The shell's button carries this session's token.
+    button = _component(client.get("/_dash-layout").get_json(), "logout-button")
+    assert button["name"] == "csrf_token" and button["type"] == "submit"
+    done = client.post("/logout", data={"csrf_token": button["value"]})
+    assert done.status_code == 302 and done.location == "/login"
+    assert client.get("/api/v1/kpis").status_code == 401
+    audit = Audit(secured.server.extensions["shanting.services"].sources.store)
+    assert audit.recent(1, action="logout")[0].who == "leaving"
+    # Nobody signed in: GET goes to the sign-in page, a POST with a stale token too (nothing to end).
+    assert client.get("/logout").location == "/login"
+    assert client.post("/logout", data={"csrf_token": "stale"}).location == "/login"
+
+
+def _component(node: Any, component_id: str) -> Any:
+    """The props of the component ``component_id`` in a Dash layout's JSON (None when absent)."""
+    if isinstance(node, list):
+        return next((f for f in (_component(n, component_id) for n in node) if f is not None), None)
+    if not isinstance(node, dict):
+        return None
+    props = node.get("props", {})
+    if props.get("id") == component_id:
+        return props
+    return _component(props.get("children"), component_id)
 
 
 # ---- apps of their own ----------------------------------------------------------------------------------------
