@@ -418,8 +418,10 @@ def test_security_headers_on_every_response(secured: Any, clients: dict[str, Fla
     for response in (
         clients["leader"].get("/transport"),
         clients["anonymous"].get("/login"),
+        clients["leader"].get("/logout"),  # the sign-out page: a GET signs nobody out
         clients["anonymous"].get("/api/v1/kpis"),
         clients["leader"].get("/api/v1/scenes"),
+        clients["anonymous"].get("/assets/theme.css"),
     ):
         headers = response.headers
         assert headers["X-Content-Type-Options"] == "nosniff"
