@@ -16,6 +16,7 @@ from urllib.parse import urlparse
 
 import dash
 from dash import Dash, dcc, html
+from flask_wtf.csrf import generate_csrf
 
 from callbacks import data as data_callbacks
 from callbacks import environment as environment_callbacks
@@ -151,8 +152,9 @@ def _layout(settings: Settings, refresh_ms: int) -> html.Div:
     if who is None:  # no request (the validation layout's build)
         return shell(lang, SCENES, refresh_ms, path)
     scenes = [s for s in SCENES if who.may(f"page:{s.id}")]
-    signed_in = who is not auth.LOCAL_DEVELOPER
-    return shell(lang, scenes, refresh_ms, path, ticker=who.may("scene:events"), signed_in=signed_in)
+    # The development shortcut's developer has no session to end; everyone else gets the sign-out button.
+    token = "" if who is auth.LOCAL_DEVELOPER else generate_csrf()
+    return shell(lang, scenes, refresh_ms, path, ticker=who.may("scene:events"), logout_token=token)
 
 
 def _scene_layout(scene: Scene, services: Services, scope: str | None = None, **_query: Any) -> html.Section:

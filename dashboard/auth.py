@@ -5,10 +5,13 @@
 - A request's needs come from :func:`dashboard.access.needs` (the matrix as data). Not signed in: a page goes to
   ``/login``, anything else is a 401. Not allowed: 403 (``/`` sends a department head to their first scene).
 - The login form carries a CSRF token (Flask-WTF) and is rate-limited per client address (Flask-Limiter; Redis when
-  ``cache_url`` is set). Dash's callbacks are JSON posts: they need ``Content-Type: application/json`` (a cross-site
-  form cannot send it without a CORS preflight, which this server never grants) and a same-origin ``Origin``, and
-  the session cookie is SameSite, so no CSRF token is needed there.
-- Every response carries the security headers (:func:`security_headers`).
+  ``cache_url`` is set). Signing out is a POST with the token too (a GET could be an ``<img>`` on another site).
+  Dash's callbacks are JSON posts: they need ``Content-Type: application/json`` (a cross-site form cannot send it
+  without a CORS preflight, which this server never grants) and a same-origin ``Origin``, and the session cookie is
+  SameSite, so no CSRF token is needed there.
+- The client address (login limit, audit log) is the connection's, unless ``server.proxy_hops`` trusts that many
+  reverse proxies' ``X-Forwarded-For`` (:func:`trust_proxies`); a client never picks its own address.
+- Every response carries the security headers (:func:`partial_headers`).
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager, current_user, login_user, logout_user
 from flask_wtf.csrf import CSRFError, generate_csrf, validate_csrf
+from werkzeug.middleware.proxy_fix import ProxyFix
 from wtforms.validators import ValidationError
 
 from dashboard.access import PUBLIC, Principal, needs
@@ -50,6 +54,7 @@ SESSION_COOKIE = "shanting_session"
 def register(app: Dash, services: Services) -> None:
     """Sessions, the login and logout pages, the guard before every request and the headers after it."""
     server, settings = app.server, services.settings
+    trust_proxies(server, settings.server.proxy_hops)
     server.secret_key = secret_key(settings)
     server.config.update(
         SESSION_COOKIE_NAME=SESSION_COOKIE,
@@ -93,6 +98,23 @@ def register(app: Dash, services: Services) -> None:
     _routes(server, services, accounts, audit, limiter)
 
 
+def trust_proxies(server: Flask, hops: int) -> None:
+    """Believe ``hops`` reverse proxies' ``X-Forwarded-For``/``-Proto``/``-Host`` (the client's address, scheme and
+    host), taking the ``hops``-th value from the right: the ones those proxies appended, not what a client sent.
+
+    Behind a proxy every connection comes from the proxy: without this the login limit would be one bucket for
+    everyone and the audit log would name the proxy. With 0 the headers are ignored.
+    """
+    if hops > 0:
+        server.wsgi_app = ProxyFix(server.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+
+
+def peer_address() -> str:
+    """The address of whoever opened the connection (the proxy itself, behind one), whatever the headers say."""
+    original = request.environ.get("werkzeug.proxy_fix.orig") or {}
+    return original.get("REMOTE_ADDR") or request.remote_addr or ""
+
+
 def secret_key(settings: Settings) -> str:
     """The session key: the environment's; in development a random one kept in ``data_dir`` (so every worker
     and restart agrees). Production without a real key never gets here (settings refuse it)."""
@@ -122,8 +144,12 @@ def _write_key(path: Path) -> str:
 
 
 def request_principal(settings: Settings, accounts: Accounts) -> Principal | None:
-    """Who a request without a session is: a trusted proxy's user, or the local developer (trust_localhost)."""
-    remote = request.remote_addr or ""
+    """Who a request without a session is: a trusted proxy's user, or the local developer (trust_localhost).
+
+    Both are judged on the connection's own address (:func:`peer_address`), never on ``X-Forwarded-For``: the
+    user header counts only when ``proxy_header`` is set and the connection is from one of ``trusted_proxies``.
+    """
+    remote = peer_address()
     header = settings.auth.proxy_header
     if header and remote in settings.auth.trusted_proxies:
         name = request.headers.get(header, "").strip()
@@ -329,7 +355,17 @@ def _routes(server: Flask, services: Services, accounts: Accounts, audit: Audit,
 
     @server.route("/logout", methods=["GET", "POST"])
     def logout() -> ResponseReturnValue:
-        who = principal()
+        # Only a POST with the session's CSRF token signs out: a GET (a link, or an <img> on another site) just
+        # offers the button.
+        who, lang = principal(), request_lang(services.settings.language)
+        if request.method == "GET":
+            return _logout_page(lang) if who else redirect("/login")
+        try:
+            validate_csrf(request.form.get("csrf_token"))
+        except ValidationError:
+            if who is None:  # the session had ended already (its token with it): nothing to sign out
+                return redirect("/login")
+            return _logout_page(lang, 400)  # still signed in; the page's button carries a good token
         if who is not None and who is not LOCAL_DEVELOPER:
             # The cookie is signed, not stored: a request still in flight could send the old one back. Every
             # session of the user issued before now ends instead (signing out signs out everywhere).
@@ -368,6 +404,22 @@ def _login_page(lang: str, target: str | None, error: str, status: int = 200) ->
     return response
 
 
+def _logout_page(lang: str, status: int = 200) -> Response:
+    page = render_template_string(
+        LOGOUT,
+        lang=lang,
+        title=t("app.title", lang),
+        heading=t("auth.logout", lang),
+        body=t("auth.logout.body", lang),
+        logout=t("auth.logout", lang),
+        home=t("auth.home", lang),
+        csrf=generate_csrf(),
+    )
+    response = Response(page, status=status, mimetype="text/html")
+    response.cache_control.no_store = True
+    return response
+
+
 LOGIN = """<!doctype html>
 <html lang="{{ lang }}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
 <title>{{ heading }} · {{ title }}</title><link rel="stylesheet" href="/assets/login.css"></head>
@@ -390,3 +442,11 @@ FORBIDDEN = """<!doctype html>
 {% if first %}<p><a href="{{ first }}">{{ home }}</a></p>{% endif %}
 <form method="post" action="/logout"><input type="hidden" name="csrf_token" value="{{ csrf }}">
 <button type="submit">{{ logout }}</button></form></main></body></html>"""
+
+LOGOUT = """<!doctype html>
+<html lang="{{ lang }}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
+<title>{{ heading }} · {{ title }}</title><link rel="stylesheet" href="/assets/login.css"></head>
+<body class="login-page"><main class="login-box"><h1>{{ title }}</h1><h2>{{ heading }}</h2><p>{{ body }}</p>
+<form method="post" action="/logout" id="logout-form"><input type="hidden" name="csrf_token" value="{{ csrf }}">
+<button type="submit" id="logout-submit">{{ logout }}</button></form>
+<p><a href="/">{{ home }}</a></p></main></body></html>"""

@@ -571,6 +571,10 @@ TEXT: Mapping[str, tuple[str, str]] = {
     "auth.forbidden.body": ("当前角色（{role}）无权查看此页面。", "Your role ({role}) may not open this page."),
     "auth.home": ("返回首页", "Back to my scenes"),
     "auth.logout": ("退出登录", "Sign out"),
+    "auth.logout.body": (
+        "退出后，此账号在所有设备上的登录都将结束。",
+        "Signing out ends this account's sessions on every device.",
+    ),
     "role.leader": ("区领导", "leader"),
     "role.department": ("部门负责人", "department head"),
     "role.operator": ("值班员", "operator"),

@@ -49,6 +49,13 @@ class ServerSettings(Section):
     host: str = Field("127.0.0.1", description="address to listen on")
     port: int = Field(8050, ge=1, le=65535)
     threads: int = Field(8, ge=1, le=128, description="embedded server threads")
+    proxy_hops: int = Field(
+        0,
+        ge=0,
+        le=5,
+        description="reverse proxies in front of the server whose X-Forwarded-For/-Proto/-Host are believed "
+        "(the client address of the login limit and the audit log); 0: the headers are ignored",
+    )
 
 
 class SimulatorSettings(Section):
@@ -311,6 +318,13 @@ class AuthSettings(Section):
     demo_accounts: bool = Field(
         True, description="`serve` creates one account per role on an empty user table (random passwords, printed once)"
     )
+
+    @model_validator(mode="after")
+    def _header_needs_proxies(self) -> AuthSettings:
+        # Half a configuration would silently sign nobody in; say so at start instead.
+        if self.proxy_header and not self.trusted_proxies:
+            raise ValueError("proxy_header is believed only from trusted_proxies: list the proxy's addresses")
+        return self
 
 
 #: Secret keys that are placeholders, not secrets: production refuses them.

@@ -14,10 +14,15 @@ from layouts import ids
 
 
 def shell(
-    lang: str, scenes: Sequence[Scene], refresh_ms: int, path: str = "/", ticker: bool = True, signed_in: bool = False
+    lang: str,
+    scenes: Sequence[Scene],
+    refresh_ms: int,
+    path: str = "/",
+    ticker: bool = True,
+    logout_token: str = "",
 ) -> html.Div:
     """The page frame every scene sits in: ``scenes`` are the ones the user may open, ``ticker`` whether they
-    may see the events' ticker, ``signed_in`` whether to offer signing out."""
+    may see the events' ticker, ``logout_token`` the session's CSRF token when signing out is offered."""
     ticker_row = html.Div(
         className="ticker shell-ticker",
         children=[
@@ -34,7 +39,7 @@ def shell(
             dcc.Location(id=ids.URL, refresh="callback-nav"),
             dcc.Interval(id=ids.CLOCK_TICK, interval=1000),
             dcc.Interval(id=ids.REFRESH, interval=refresh_ms),
-            header(lang, scenes, path, signed_in),
+            header(lang, scenes, path, logout_token),
             html.Div(id=ids.HEALTH_STRIP, className="health-strip", role="status"),
             *([ticker_row] if ticker else []),
             html.Main(dash.page_container, className="scene"),
@@ -42,7 +47,7 @@ def shell(
     )
 
 
-def header(lang: str, scenes: Sequence[Scene], path: str, signed_in: bool = False) -> html.Header:
+def header(lang: str, scenes: Sequence[Scene], path: str, logout_token: str = "") -> html.Header:
     other = "en" if lang == "zh-CN" else "zh-CN"
     return html.Header(
         className="shell-header",
@@ -71,8 +76,29 @@ def header(lang: str, scenes: Sequence[Scene], path: str, signed_in: bool = Fals
                         className="lang-switch",
                         href=f"/lang/{other}?next={quote(path)}",
                     ),
-                    *([html.A(t("auth.logout", lang), className="logout-link", href="/logout")] if signed_in else []),
+                    *([logout(lang, logout_token)] if logout_token else []),
                 ],
             ),
         ],
+    )
+
+
+def logout(lang: str, csrf_token: str) -> html.Form:
+    """Signing out: a POST carrying the CSRF token, so no link or image on another site can sign anyone out.
+
+    The token rides on the submit button (a form sends its submitter's name and value), as Dash has no plain
+    hidden ``<input>``.
+    """
+    return html.Form(
+        className="logout-form",
+        method="post",
+        action="/logout",
+        children=html.Button(
+            t("auth.logout", lang),
+            id=ids.LOGOUT,
+            className="logout-button",
+            type="submit",
+            name="csrf_token",
+            value=csrf_token,
+        ),
     )

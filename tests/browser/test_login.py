@@ -40,7 +40,7 @@ def test_login001_sign_in_see_a_scene_and_sign_out(dash_duo, live_app, free_port
     dash_duo.driver.get(f"{base}/video")
     dash_duo.wait_for_element("#forbidden", timeout=10)
     dash_duo.driver.get(f"{base}/transport")
-    dash_duo.wait_for_element(".logout-link", timeout=30).click()
+    dash_duo.wait_for_element("#logout-button", timeout=30).click()  # a POST with the CSRF token
     dash_duo.wait_for_element("#login-form", timeout=10)
     dash_duo.driver.get(f"{base}/transport")
     dash_duo.wait_for_element("#login-form", timeout=10)

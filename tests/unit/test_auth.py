@@ -345,7 +345,7 @@ def test_the_session_is_new_after_sign_in_and_sign_out_ends_it_everywhere(secure
     replay = secured.server.test_client()
     replay.set_cookie("shanting_session", after.value)
     assert replay.get("/api/v1/kpis").status_code == 200
-    client.get("/logout")
+    assert client.post("/logout", data={"csrf_token": csrf(client, "/logout")}).status_code == 302
     assert client.get("/api/v1/kpis").status_code == 401
     # A signed-in cookie sent back after sign-out (a request that was in flight) no longer signs anyone in.
     assert replay.get("/api/v1/kpis").status_code == 401
@@ -418,8 +418,10 @@ def test_security_headers_on_every_response(secured: Any, clients: dict[str, Fla
     for response in (
         clients["leader"].get("/transport"),
         clients["anonymous"].get("/login"),
+        clients["leader"].get("/logout"),  # the sign-out page: a GET signs nobody out
         clients["anonymous"].get("/api/v1/kpis"),
         clients["leader"].get("/api/v1/scenes"),
+        clients["anonymous"].get("/assets/theme.css"),
     ):
         headers = response.headers
         assert headers["X-Content-Type-Options"] == "nosniff"
@@ -434,6 +436,44 @@ def test_security_headers_on_every_response(secured: Any, clients: dict[str, Fla
     assert "new DashRenderer" in page
 
 
+def test_sign_out_is_a_post_with_the_csrf_token(secured: Any) -> None:
+    secured.server.extensions["shanting.accounts"].create("leaving", PASSWORD, "leader", NOW)
+    client = secured.server.test_client()
+    assert sign_in(client, "leaving").status_code == 302
+    # A GET (a link, or <img src=/logout> on another site) only offers the button.
+    page = client.get("/logout")
+    assert page.status_code == 200 and 'id="logout-form"' in page.get_data(as_text=True)
+    assert client.get("/api/v1/kpis").status_code == 200
+    refused = client.post("/logout")
+    assert refused.status_code == 400 and client.get("/api/v1/kpis").status_code == 200
+    other = secured.server.test_client()
+    foreign = client.post("/logout", data={"csrf_token": csrf(other)})  # another session's token
+    assert foreign.status_code == 400 and client.get("/api/v1/kpis").status_code == 200
+    # The shell's button carries this session's token.
+    button = _component(client.get("/_dash-layout").get_json(), "logout-button")
+    assert button["name"] == "csrf_token" and button["type"] == "submit"
+    done = client.post("/logout", data={"csrf_token": button["value"]})
+    assert done.status_code == 302 and done.location == "/login"
+    assert client.get("/api/v1/kpis").status_code == 401
+    audit = Audit(secured.server.extensions["shanting.services"].sources.store)
+    assert audit.recent(1, action="logout")[0].who == "leaving"
+    # Nobody signed in: GET goes to the sign-in page, a POST with a stale token too (nothing to end).
+    assert client.get("/logout").location == "/login"
+    assert client.post("/logout", data={"csrf_token": "stale"}).location == "/login"
+
+
+def _component(node: Any, component_id: str) -> Any:
+    """The props of the component ``component_id`` in a Dash layout's JSON (None when absent)."""
+    if isinstance(node, list):
+        return next((f for f in (_component(n, component_id) for n in node) if f is not None), None)
+    if not isinstance(node, dict):
+        return None
+    props = node.get("props", {})
+    if props.get("id") == component_id:
+        return props
+    return _component(props.get("children"), component_id)
+
+
 # ---- apps of their own ----------------------------------------------------------------------------------------
 
 
@@ -445,6 +485,79 @@ def test_login_brute_force_hits_the_limit(app_at_now: Any) -> None:
     assert codes == [401, 401, 401]
     assert sign_in(client, "leader", "guess 4").status_code == 429
     assert sign_in(client, "leader").status_code == 429  # even the right password, until the window passes
+
+
+def test_without_trusted_proxies_a_forged_forwarded_for_does_not_escape_the_login_limit(app_at_now: Any) -> None:
+    app = app_at_now(auth={"trust_localhost": False, "login_limit": "3 per minute"})
+    assert app.server.wsgi_app.__class__.__name__ != "ProxyFix"
+    Accounts(app.server.extensions["shanting.services"].sources.store).create("leader", PASSWORD, "leader", NOW)
+    client = app.server.test_client()
+    forged = [f"198.51.100.{i}" for i in range(5)]
+    codes = [
+        client.post(
+            "/login",
+            data={"csrf_token": csrf(client), "username": "leader", "password": "guess"},
+            headers={"X-Forwarded-For": ip, "Forwarded": f"for={ip}"},
+        ).status_code
+        for ip in forged
+    ]
+    assert codes == [401, 401, 401, 429, 429]
+    entry = Audit(app.server.extensions["shanting.services"].sources.store).recent(1, action="login.failed")[0]
+    assert entry.remote == "127.0.0.1"  # the connection's address, not the header's
+
+
+def test_behind_one_proxy_each_forwarded_client_has_its_own_limit_and_audit_address(app_at_now: Any) -> None:
+    app = app_at_now(auth={"trust_localhost": False, "login_limit": "2 per minute"}, server={"proxy_hops": 1})
+    store = app.server.extensions["shanting.services"].sources.store
+    Accounts(store).create("leader", PASSWORD, "leader", NOW)
+    proxy = {"environ_base": {"REMOTE_ADDR": "10.0.0.5"}}
+
+    def attempt(client: FlaskClient, forwarded: str, password: str = "guess") -> int:
+        data = {"csrf_token": csrf(client), "username": "leader", "password": password}
+        headers = {"X-Forwarded-For": forwarded, "X-Forwarded-Proto": "https", "X-Forwarded-Host": "brain.example"}
+        return int(client.post("/login", data=data, headers=headers, **proxy).status_code)
+
+    first, second = app.server.test_client(), app.server.test_client()
+    assert [attempt(first, "203.0.113.1") for _ in range(3)] == [401, 401, 429]
+    # The proxy appends the address it saw: only the last value counts, whatever the client put before it.
+    assert attempt(first, "203.0.113.2, 203.0.113.1") == 429
+    assert attempt(second, "203.0.113.2") == 401  # another client, another bucket
+    entry = Audit(store).recent(1, action="login.failed")[0]
+    assert entry.remote == "203.0.113.2"
+    assert attempt(second, "203.0.113.2", PASSWORD) == 302
+    entry = Audit(store).recent(1, action="login")[0]
+    assert (entry.who, entry.remote) == ("leader", "203.0.113.2")
+
+
+def test_the_proxy_user_header_needs_both_settings_and_counts_only_from_the_proxy_itself(
+    app_at_now: Any, make_settings: Any
+) -> None:
+    with pytest.raises(ConfigError, match="trusted_proxies"):
+        make_settings(auth={"proxy_header": "X-Remote-User"})
+    app = app_at_now(
+        auth={"trust_localhost": False, "proxy_header": "X-Remote-User", "trusted_proxies": ["10.0.0.5"]},
+        server={"proxy_hops": 1},
+    )
+    Accounts(app.server.extensions["shanting.services"].sources.store).create("boss", PASSWORD, "admin", NOW)
+    client = app.server.test_client()
+    user = {"X-Remote-User": "boss"}
+    from_proxy = {"environ_base": {"REMOTE_ADDR": "10.0.0.5"}}
+    assert client.get("/admin", headers=user | {"X-Forwarded-For": "203.0.113.7"}, **from_proxy).status_code == 200
+    # A client that reaches the server directly cannot borrow the proxy's address through X-Forwarded-For.
+    direct = {"environ_base": {"REMOTE_ADDR": "203.0.113.7"}}
+    assert client.get("/admin", headers=user | {"X-Forwarded-For": "10.0.0.5"}, **direct).status_code == 401
+    # Without proxy_header the header means nothing, even from the proxy.
+    plain = app_at_now(auth={"trust_localhost": False, "trusted_proxies": ["10.0.0.5"]}, server={"proxy_hops": 1})
+    assert plain.server.test_client().get("/admin", headers=user, **from_proxy).status_code == 401
+
+
+def test_proxy_hops_from_the_environment(make_settings: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert make_settings().server.proxy_hops == 0
+    monkeypatch.setenv("SHANTING_SERVER__PROXY_HOPS", "2")
+    assert make_settings(server={"port": 8061}).server.proxy_hops == 2
+    monkeypatch.setenv("SHANTING_SERVER__PROXY_HOPS", "-1")
+    with pytest.raises(ConfigError, match=r"server\.proxy_hops"):
+        make_settings()
 
 
 def test_trusted_localhost_and_a_trusted_proxys_user_header(app_at_now: Any) -> None:
