@@ -47,7 +47,9 @@ GRANTS: Mapping[str, tuple[str, ...]] = {
     # A display: every scene's callbacks and layers (an alarm may put any scene on it), but only its own page and
     # poll ("screen:<id>" is added from the account), no other page, no export, no action.
     "screen": (SHELL, "scene:*", "layer:*"),
-    "department": (SHELL, "page:data", "scene:data", "layer:base"),
+    # ``export:overview`` lets a head use the briefing exports (kpis.csv, map.html): the server fills them with only
+    # what the head may see (their domains' tiles and layers, the base map), see :func:`export_permissions`.
+    "department": (SHELL, "page:data", "scene:data", "layer:base", "export:overview"),
 }
 DEPARTMENT_PER_DOMAIN = ("page:{d}", "scene:{d}", "layer:{d}", "export:{d}")
 #: Writes a department head's domain brings (the star rating's departments enter their own indicators).
@@ -143,6 +145,46 @@ def layer_permission(name: str, kpi: str | None = None) -> str:
     return f"layer:{LAYER_DOMAINS.get(name, UNKNOWN)}"
 
 
+#: The domain of each asset feed a scope may name (``scope=asset:cameras:…`` is the video department's data).
+ASSET_DOMAINS: Mapping[str, str] = {
+    "cameras": "video",
+    "key_places": "video",
+    "road_segments": "transport",
+    "bus_lines": "transport",
+    "parking_lots": "transport",
+    "air_stations": "environment",
+    "water_sections": "environment",
+    "reservoirs": "environment",
+    "radiation_stations": "environment",
+    "scenic_spots": "tourism",
+}
+
+
+def export_permissions(args: Mapping[str, str]) -> tuple[str, ...]:
+    """What a briefing export (``/export/kpis.csv``, ``/export/map.html``) needs.
+
+    ``export:overview`` for the route (leader, operator, admin, department heads); then each piece of data the query
+    names explicitly: ``domain=`` (comma-separated) its domains' exports, ``layers=`` each layer, ``kpi=`` the domain
+    of the KPI the towns are coloured by, an asset scope its feed's domain. Naming another department's data is a
+    403; what the query leaves open is filled on the server with only what the user may see. Unknown names add
+    nothing here: the route answers them with a 400.
+    """
+    found = ["export:overview"]
+    found += [f"export:{d}" for d in listed(args.get("domain")) if d in DOMAINS]
+    found += [layer_permission(n) for n in listed(args.get("layers")) if n in LAYER_DOMAINS]
+    if args.get("kpi") in CHOROPLETH_DOMAINS:
+        found.append(layer_permission("towns", args.get("kpi")))
+    scope = str(args.get("scope") or "").split(":")
+    if scope[0] == "asset" and len(scope) > 1 and scope[1] in ASSET_DOMAINS:
+        found.append(f"export:{ASSET_DOMAINS[scope[1]]}")
+    return tuple(dict.fromkeys(found))
+
+
+def listed(value: str | None) -> list[str]:
+    """The names in a comma-separated query value (``domain=transport,video``)."""
+    return [part.strip() for part in (value or "").split(",") if part.strip()]
+
+
 # ---- pages ----------------------------------------------------------------------------------------------------
 
 SCENE_PATHS: Mapping[str, str] = {s.path: s.id for s in SCENES}
@@ -183,8 +225,8 @@ ROUTES: tuple[tuple[str, str, str], ...] = (
     ("GET", r"/api/v1/screens", "console:view"),
     ("POST", r"/api/v1/screens/(?P<screen>[^/]+)/sync", "screen:{screen}"),
     ("POST", r"/api/v1/screens/(?P<screen>[^/]+)/command", "console:act"),
-    ("GET", r"/export/kpis\.csv", "export:overview"),
-    ("GET", r"/export/map\.html", "export:overview"),
+    ("GET", r"/export/kpis\.csv", "export"),
+    ("GET", r"/export/map\.html", "export"),
     ("GET", r"/export/camera-sites\.csv", "export:video"),
     ("*", r"/admin(/.*)?", "admin"),
 )
@@ -212,6 +254,8 @@ def needs(method: str, path: str, args: Mapping[str, str], body: Any = None) -> 
             return Need("callback", tuple(sorted(callback_permissions(body))))
         if need == "layer":
             return Need("api", (layer_permission(match["layer"], args.get("kpi")),))
+        if need == "export":
+            return Need("api", export_permissions(args))
         return Need("api", (need.format(**match.groupdict()),))
     if method == "GET":
         return Need("page", (page_permission(path),))
@@ -263,11 +307,16 @@ def component_permission(component: Any) -> str:
     if isinstance(component, dict):
         kind = str(component.get("type", ""))
         if kind == "kpi":
-            return f"scene:{kpi_domain(str(component.get('metric')))}"
+            return tile_permission(str(component.get("metric")))
         name = kind
     else:
         name = str(component)
     return next((need for prefix, need in COMPONENT_PERMISSIONS if name.startswith(prefix)), UNKNOWN)
+
+
+def tile_permission(metric: str) -> str:
+    """What a KPI tile's value needs, on screen (the tile callback) and in an export alike."""
+    return f"scene:{kpi_domain(metric)}"
 
 
 def kpi_domain(metric: str) -> str:

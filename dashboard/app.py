@@ -37,7 +37,7 @@ from dashboard.services import Services
 from dashboard.settings import Settings, load_settings
 from dashboard.sources import build_sources
 from dashboard.timeutil import now_utc
-from dashboard.views import crumbs, layer_urls, legend_entries, resolve
+from dashboard.views import crumbs, layer_urls, legend_entries, may, resolve
 from datasources import Sources
 from layouts import console as console_layout
 from layouts import ids
@@ -195,13 +195,14 @@ def _overview(services: Services, lang: str, text: str | None) -> html.Section:
         settings.tiles,
         settings.choropleth_kpi,
         crumbs(scope, live, lang),
+        exports=may("export:overview"),
     )
 
 
 def _validation_layout(settings: Settings, refresh_ms: int) -> html.Div:
     """Every component any page can hold, so callbacks validate at start-up."""
     lang = settings.language
-    urls = {name: "" for name in LAYER_NAMES}
+    urls = {name: f"/geo/{name}" for name in LAYER_NAMES}  # every layer, so every layer's component is known
     page = overview(
         lang, [], DISTRICT, urls, [[34.9, 117.2], [35.3, 117.7]], settings.tiles, settings.choropleth_kpi, []
     )

@@ -19,20 +19,26 @@ from flask import Flask, Response, jsonify, redirect, request
 from flask.typing import ResponseReturnValue
 
 from dashboard import layers
+from dashboard.access import DOMAINS, LAYER_DOMAINS, listed, tile_permission
 from dashboard.i18n import COOKIE, LANGUAGES, request_lang, t
 from dashboard.kpis import Tile
 from dashboard.scenes import SCENES
 from dashboard.scope import Scope, ScopeError, ScopeNotFound
 from dashboard.services import Services
 from dashboard.timeutil import fmt
-from dashboard.views import resolve
+from dashboard.views import may, resolve
 from datasources import SourceError
 
 ONE_YEAR = 365 * 24 * 3600
 
 
+class BadQuery(ValueError):
+    """A query parameter naming nothing known (HTTP 400)."""
+
+
 def register(server: Flask, services: Services) -> None:
     server.register_error_handler(ScopeError, lambda e: _problem(400, str(e)))
+    server.register_error_handler(BadQuery, lambda e: _problem(400, str(e)))
     server.register_error_handler(ScopeNotFound, lambda e: _problem(404, str(e)))
     # A source that fails under a request (the store cannot write a command) is unavailable, not a bug: 503, why.
     server.register_error_handler(SourceError, lambda e: _problem(503, str(e)))
@@ -101,9 +107,16 @@ def register(server: Flask, services: Services) -> None:
     def export_csv() -> ResponseReturnValue:
         from dashboard.export import csv_bytes
 
+        domains = _domains(request.args.get("domain"))
         scope = resolve(request.args.get("scope"), services.live)
         lang = request_lang(services.settings.language)
-        frame = pd.DataFrame([_tile_row(tile, lang) for tile in services.tiles(scope)])
+        # The tiles the user's scenes show (a department head: their domains'), of the chosen domains if named.
+        tiles = [
+            tile
+            for tile in services.tiles(scope)
+            if may(tile_permission(tile.spec.id)) and (domains is None or tile.spec.domain in domains)
+        ]
+        frame = pd.DataFrame([_tile_row(tile, lang) for tile in tiles], columns=_tile_columns(lang))
         return _download(csv_bytes(frame), "text/csv; charset=utf-8", f"shanting-kpis-{_slug(scope)}.csv")
 
     @server.get("/export/camera-sites.csv")
@@ -128,9 +141,28 @@ def register(server: Flask, services: Services) -> None:
     def export_map() -> ResponseReturnValue:
         from dashboard.views import briefing_map
 
+        domains = _domains(request.args.get("domain"))
+        named = listed(request.args.get("layers"))
+        unknown = [n for n in named if n not in layers.LAYER_NAMES]
+        if unknown:
+            raise BadQuery(f"unknown layer {unknown[0]!r}; known layers: {', '.join(layers.LAYER_NAMES)}")
+        # Base layers stay on a domain's map; named layers are exactly those (and the fixed basemap).
+        only = set(named) if named else None
+        if domains is not None:
+            only = {n for n, d in LAYER_DOMAINS.items() if d in domains or d == "base"} & (only or set(LAYER_DOMAINS))
         scope = resolve(request.args.get("scope"), services.live)
-        html = briefing_map(services, scope, request_lang(services.settings.language), request.args.get("kpi"))
+        lang = request_lang(services.settings.language)
+        html = briefing_map(services, scope, lang, request.args.get("kpi"), only)
         return _download(html.encode("utf-8"), "text/html; charset=utf-8", f"shanting-map-{_slug(scope)}.html")
+
+
+def _domains(value: str | None) -> set[str] | None:
+    """The domains a ``domain=`` query names (None: not given); an unknown one is a 400."""
+    names = listed(value)
+    unknown = [d for d in names if d not in DOMAINS]
+    if unknown:
+        raise BadQuery(f"unknown domain {unknown[0]!r}; domains: {', '.join(DOMAINS)}")
+    return set(names) if names else None
 
 
 def _layer(services: Services, name: str) -> ResponseReturnValue:
@@ -207,6 +239,16 @@ def _tile_json(tile: Tile) -> dict[str, Any]:
         "degraded": tile.degraded,
         "note_zh": spec.note_zh or None,
     }
+
+
+def _tile_columns(lang: str) -> list[str]:
+    """The CSV's header, also when the user may see no tile at all."""
+    zh = lang == "zh-CN"
+    return (
+        ["指标", "数值", "单位", "说明", "数据时间", "状态", "备注"]
+        if zh
+        else ["KPI", "value", "unit", "label", "data time", "state", "note"]
+    )
 
 
 def _tile_row(tile: Tile, lang: str) -> dict[str, Any]:

@@ -6,6 +6,7 @@ them agree on what a scope means.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
@@ -76,16 +77,23 @@ def _asset_name(scope: Scope, live: Live) -> str:
     return str(match.iloc[0]) if len(match) else scope.code
 
 
-def layer_urls(scope: Scope, live: Live, kpi: str) -> dict[str, str]:
-    """Each layer's URL; it changes only when the layer's data changes. A layer the signed-in user may not
-    fetch (another department's) gets no URL, so their map never asks for it."""
-    from dashboard.access import layer_permission
+def may(permission: str) -> bool:
+    """Whether the signed-in user holds ``permission`` (True with no sign-in: no request, or routes without it)."""
     from dashboard.auth import principal
 
     who = principal()
+    return who is None or who.may(permission)
+
+
+def layer_urls(scope: Scope, live: Live, kpi: str) -> dict[str, str]:
+    """Each layer's URL; it changes only when the layer's data changes. A layer the signed-in user may not
+    fetch (another department's) gets no URL, so their map never asks for it nor lists it, and their briefing
+    export leaves it out: this is the one place that decides which layers a user's maps hold."""
+    from dashboard.access import layer_permission
+
     return {
         spec.name: layer_url(spec.name, scope, live, kpi)
-        if who is None or who.may(layer_permission(spec.name, kpi if spec.name == "towns" else None))
+        if may(layer_permission(spec.name, kpi if spec.name == "towns" else None))
         else ""
         for spec in LAYERS
     }
@@ -102,17 +110,29 @@ def layer_url(name: str, scope: Scope, live: Live, kpi: str = "") -> str:
     return f"/geo/{spec.name}?{urlencode(query)}"
 
 
-def briefing_map(services: Services, scope: Scope, lang: str, kpi: str | None = None) -> str:
-    """The current map view as a standalone HTML file (folium), for briefings."""
+def briefing_map(
+    services: Services, scope: Scope, lang: str, kpi: str | None = None, only: Collection[str] | None = None
+) -> str:
+    """The current map view as a standalone HTML file (folium), for briefings.
+
+    It holds the layers the signed-in user's map holds (:func:`layer_urls`: a department head's file has only
+    their domains' layers and the base map), of those only the ones in ``only`` when given (a scene's export).
+    """
+    from dashboard.access import layer_permission
     from dashboard.export import map_html
 
     live, settings = services.live, services.settings
     kpi = kpi if kpi in CHOROPLETH_KPIS else settings.choropleth_kpi
+    if not may(layer_permission("towns", kpi)):  # coloured by another department's KPI: by the user's own, if any
+        kpi = next((k for k in CHOROPLETH_KPIS if may(layer_permission("towns", k))), kpi)
     now = services.now()
+    allowed = layer_urls(scope, live, kpi)
     collections = {}
     for spec in LAYERS:
         if not spec.shared:
             continue  # a scene's own layer (blind spots, bus lines…) is not on the overview map this exports
+        if not allowed[spec.name] or (only is not None and not spec.static and spec.name not in only):
+            continue
         try:
             collections[spec.name] = build(
                 spec.name, live, settings, scope, now, **({"kpi": kpi} if spec.name == "towns" else {})
@@ -128,12 +148,19 @@ def briefing_map(services: Services, scope: Scope, lang: str, kpi: str | None = 
         heading=f"{t('app.title', lang)} · {place}",
         data_time=f"{'数据时间' if lang == 'zh-CN' else 'Data as of'} {fmt(now)} (Asia/Shanghai)",
         credits=t("map.approximate", lang),
-        legend=legend_entries(lang),
+        legend=legend_entries(lang, collections),
         lang=lang,
         tiles=(settings.tiles.url, settings.tiles.attribution) if settings.tiles else None,
     )
 
 
+#: The layer each legend group explains: a map without that layer leaves the group out.
+LEGEND_LAYERS: dict[str, str] = {
+    "legend.cameras": "cameras",
+    "legend.congestion": "segments",
+    "legend.aqi": "air",
+    "legend.crowding": "scenic",
+}
 #: Legend groups: (i18n key, [(code, colour)]); colours are the standards' tables.
 LEGEND: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
     ("legend.cameras", (("online", "#2ecc71"), ("offline", "#8a94a6"), ("fault", "#ff4d4f"))),
@@ -146,6 +173,10 @@ LEGEND: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
 )
 
 
-def legend_entries(lang: str) -> list[tuple[str, list[tuple[str, str]]]]:
-    """The legend in ``lang``: [(group title, [(label, colour)])]."""
-    return [(t(key, lang), [(t(f"{key}.{code}", lang), colour) for code, colour in items]) for key, items in LEGEND]
+def legend_entries(lang: str, layers: Collection[str] | None = None) -> list[tuple[str, list[tuple[str, str]]]]:
+    """The legend in ``lang``: [(group title, [(label, colour)])]; with ``layers``, only the groups of those."""
+    return [
+        (t(key, lang), [(t(f"{key}.{code}", lang), colour) for code, colour in items])
+        for key, items in LEGEND
+        if layers is None or LEGEND_LAYERS[key] in layers
+    ]

@@ -35,7 +35,7 @@ from dashboard.settings import EnvironmentSettings, TileLayerSettings
 from dashboard.timeutil import local
 from layouts import charts, ids
 from layouts.map import choropleth_select, district_map, legend
-from layouts.overview import breadcrumb, scope_error
+from layouts.overview import breadcrumb, export_links, scope_error
 
 if TYPE_CHECKING:
     from dashboard.services import Services
@@ -65,7 +65,7 @@ def page(services: Services, lang: str, text: str | None) -> html.Section:
     """The scene at the scope in the URL (or why that scope is wrong)."""
     from dashboard.layers import bounds
     from dashboard.scope import ScopeError, ScopeNotFound
-    from dashboard.views import crumbs, layer_urls, legend_entries, resolve
+    from dashboard.views import crumbs, layer_urls, legend_entries, may, resolve
 
     live, settings = services.live, services.settings
     try:
@@ -82,6 +82,7 @@ def page(services: Services, lang: str, text: str | None) -> html.Section:
         crumbs(scope, live, lang, PATH),
         aqi_legend,
         settings.environment,
+        export_links(lang, scope, "environment", CHOROPLETH) if may("export:environment") else (),
     )
 
 
@@ -94,8 +95,10 @@ def environment(
     crumbs: Sequence[tuple[str, str]],
     legend_items: Sequence[tuple[str, Sequence[tuple[str, str]]]],
     rules: EnvironmentSettings,
+    exports: Sequence[Any] = (),
 ) -> html.Section:
-    """The scene's frame: every panel with an empty body the scene callback fills."""
+    """The scene's frame: every panel with an empty body the scene callback fills; ``exports`` are the
+    briefing export links (for those who may export)."""
     return html.Section(
         className="env",
         children=[
@@ -111,7 +114,7 @@ def environment(
             html.Div(
                 className="env-centre",
                 children=[
-                    html.Div(className="ov-bar", children=[breadcrumb(crumbs), _choropleth(lang)]),
+                    html.Div(className="ov-bar", children=[breadcrumb(crumbs), _choropleth(lang, exports)]),
                     html.Div(
                         className="map-wrap",
                         children=[
@@ -167,9 +170,9 @@ def _chart_panel(title: str, graph_id: str, cls: str) -> html.Section:
     )
 
 
-def _choropleth(lang: str) -> html.Div:
-    """The town colouring, as on the overview; AQI here."""
-    return html.Div(className="ov-tools", children=choropleth_select(lang, CHOROPLETH))
+def _choropleth(lang: str, exports: Sequence[Any] = ()) -> html.Div:
+    """The town colouring, as on the overview; AQI here. Then the export links."""
+    return html.Div(className="ov-tools", children=[*choropleth_select(lang, CHOROPLETH), *exports])
 
 
 def _env_map(lang: str, urls: Mapping[str, str], bounds: list[list[float]], tiles: TileLayerSettings | None) -> Any:

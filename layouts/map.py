@@ -69,7 +69,9 @@ def district_map(
     gives some of them a scene's own component id, so that the scene sets their
     URL (e.g. with a period) and the shared layer refresh leaves them alone.
     ``extra`` adds a scene's own overlays (data set by its callbacks rather
-    than loaded by URL) to the layer control.
+    than loaded by URL) to the layer control. A layer without a URL (one the
+    user may not see, see ``layer_urls``) is left out, so the layer control
+    lists only what the viewer may see.
     """
     present = (
         set(layers)
@@ -95,7 +97,7 @@ def district_map(
             checked=shown is None or spec.name in shown,
         )
         for spec in LAYERS
-        if spec.name in _OPTIONS and spec.name in present
+        if spec.name in _OPTIONS and spec.name in present and urls[spec.name]
     ]
     overlays += list(extra)
     return dl.Map(

@@ -44,7 +44,9 @@ def overview(
     tiles: TileLayerSettings | None,
     choropleth: str,
     crumbs: Sequence[tuple[str, str]],
+    exports: bool = True,
 ) -> html.Section:
+    """The overview at ``scope``; ``exports`` shows the briefing map and CSV links (not to a big screen)."""
     return html.Section(
         className="overview",
         children=[
@@ -60,18 +62,7 @@ def overview(
                                 className="ov-tools",
                                 children=[
                                     *choropleth_select(lang, choropleth),
-                                    html.A(
-                                        t("export.map", lang),
-                                        id=ids.EXPORT_MAP,
-                                        className="export",
-                                        href=_export("map.html", scope),
-                                    ),
-                                    html.A(
-                                        t("export.csv", lang),
-                                        id=ids.EXPORT_CSV,
-                                        className="export",
-                                        href=_export("kpis.csv", scope),
-                                    ),
+                                    *(export_links(lang, scope) if exports else ()),
                                 ],
                             ),
                         ],
@@ -116,5 +107,23 @@ def scope_error(lang: str, message: str, not_found: bool) -> html.Section:
     )
 
 
-def _export(name: str, scope: Scope) -> str:
-    return f"/export/{name}?{urlencode({'scope': scope.key})}"
+def export_links(lang: str, scope: Scope, domain: str | None = None, kpi: str | None = None) -> list[html.A]:
+    """The briefing map (folium HTML) and the KPIs as CSV at ``scope``; a scene's name its ``domain`` (its tiles and
+    layers, the base map) and the ``kpi`` its towns are coloured by. The server fills them with only what the
+    signed-in user may see, so the same links serve a leader and a department head."""
+    query = {"scope": scope.key} | ({"domain": domain} if domain else {})
+    colour = {"kpi": kpi} if kpi else {}
+    return [
+        html.A(
+            t("export.map", lang),
+            id=ids.EXPORT_MAP,
+            className="export",
+            href=f"/export/map.html?{urlencode(query | colour)}",
+        ),
+        html.A(
+            t("export.csv", lang),
+            id=ids.EXPORT_CSV,
+            className="export",
+            href=f"/export/kpis.csv?{urlencode(query)}",
+        ),
+    ]

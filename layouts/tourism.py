@@ -26,7 +26,7 @@ from dashboard.timeutil import local
 from dashboard.tourism_view import AreaForecast, AreaRow, Nearby, TourismView
 from layouts import charts, ids
 from layouts.map import choropleth_select, district_map, legend
-from layouts.overview import breadcrumb, domain_panel, scope_error
+from layouts.overview import breadcrumb, domain_panel, export_links, scope_error
 
 if TYPE_CHECKING:
     from dashboard.services import Services
@@ -61,7 +61,7 @@ def page(services: Services, lang: str, text: str | None, mode: str | None = Non
     """The scene at the scope in the URL (or why that scope is wrong)."""
     from dashboard.layers import bounds
     from dashboard.scope import ScopeError, ScopeNotFound
-    from dashboard.views import crumbs, layer_urls, legend_entries, resolve
+    from dashboard.views import crumbs, layer_urls, legend_entries, may, resolve
 
     live, settings = services.live, services.settings
     try:
@@ -79,6 +79,7 @@ def page(services: Services, lang: str, text: str | None, mode: str | None = Non
         crumbs(scope, live, lang, PATH),
         crowding_legend,
         settings.tourism,
+        export_links(lang, scope, "tourism", CHOROPLETH) if may("export:tourism") else (),
     )
 
 
@@ -92,8 +93,10 @@ def tourism(
     crumbs: Sequence[tuple[str, str]],
     legend_items: Sequence[tuple[str, Sequence[tuple[str, str]]]],
     rules: TourismSettings,
+    exports: Sequence[Any] = (),
 ) -> html.Section:
-    """The scene's frame: every panel with an empty body the scene callbacks fill."""
+    """The scene's frame: every panel with an empty body the scene callbacks fill; ``exports`` are the
+    briefing export links (for those who may export)."""
     holiday = mode == HOLIDAY
     other = "normal" if holiday else HOLIDAY
     return html.Section(
@@ -123,6 +126,7 @@ def tourism(
                                         className="export tour-mode",
                                     ),
                                     *choropleth_select(lang, CHOROPLETH),
+                                    *exports,
                                 ],
                             ),
                         ],

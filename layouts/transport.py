@@ -39,7 +39,7 @@ from dashboard.transport_view import (
 from layouts import charts, ids
 from layouts.kpi import tile_frame
 from layouts.map import choropleth_select, district_map, legend
-from layouts.overview import breadcrumb, scope_error
+from layouts.overview import breadcrumb, export_links, scope_error
 
 if TYPE_CHECKING:
     from dashboard.services import Services
@@ -62,7 +62,7 @@ def page(services: Services, lang: str, text: str | None) -> html.Section:
     """The scene at the scope in the URL (or why that scope is wrong)."""
     from dashboard.layers import bounds
     from dashboard.scope import ScopeError, ScopeNotFound
-    from dashboard.views import crumbs, layer_urls, legend_entries, resolve
+    from dashboard.views import crumbs, layer_urls, legend_entries, may, resolve
 
     live, settings = services.live, services.settings
     try:
@@ -78,6 +78,7 @@ def page(services: Services, lang: str, text: str | None) -> html.Section:
         settings.tiles,
         crumbs(scope, live, lang, PATH),
         [*congestion, *legend_items(lang)],
+        export_links(lang, scope, "transport", CHOROPLETH) if may("export:transport") else (),
     )
 
 
@@ -100,8 +101,10 @@ def transport(
     tiles: TileLayerSettings | None,
     crumbs: Sequence[tuple[str, str]],
     legend_entries: Sequence[tuple[str, Sequence[tuple[str, str]]]],
+    exports: Sequence[Any] = (),
 ) -> html.Section:
-    """The scene's frame: every panel with an empty body the scene callbacks fill."""
+    """The scene's frame: every panel with an empty body the scene callbacks fill; ``exports`` are the
+    briefing export links (for those who may export)."""
     drilled = scope.level == "asset" and scope.feed == "bus_lines"
     return html.Section(
         className="trn",
@@ -126,7 +129,7 @@ def transport(
             html.Div(
                 className="trn-centre",
                 children=[
-                    html.Div(className="ov-bar", children=[breadcrumb(crumbs), _choropleth(lang)]),
+                    html.Div(className="ov-bar", children=[breadcrumb(crumbs), _choropleth(lang, exports)]),
                     html.Div(
                         className="tiles tiles-4 trn-tiles",
                         children=[tile_frame(s, lang, href(s.drill, scope)) for s in CATALOGUE.for_domain("transport")],
@@ -207,9 +210,9 @@ def _graph(graph_id: str) -> dcc.Graph:
     return dcc.Graph(id=graph_id, className="trn-chart", figure=_figure([]), config=charts.CONFIG, responsive=True)
 
 
-def _choropleth(lang: str) -> html.Div:
-    """The town colouring, as on the overview; the traffic index here."""
-    return html.Div(className="ov-tools", children=choropleth_select(lang, CHOROPLETH))
+def _choropleth(lang: str, exports: Sequence[Any] = ()) -> html.Div:
+    """The town colouring, as on the overview; the traffic index here. Then the export links."""
+    return html.Div(className="ov-tools", children=[*choropleth_select(lang, CHOROPLETH), *exports])
 
 
 def transport_map(
@@ -228,8 +231,8 @@ def transport_map(
 
 
 def period_url(url: str, days: int) -> str:
-    """A layer URL with the accident period added."""
-    return f"{url}&{urlencode({'days': days})}"
+    """A layer URL with the accident period added (no URL, a layer the user may not see, stays none)."""
+    return f"{url}&{urlencode({'days': days})}" if url else url
 
 
 # ---- what the callbacks fill ------------------------------------------------------------------------

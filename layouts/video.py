@@ -36,7 +36,7 @@ from dashboard.video_view import (
 )
 from layouts import charts, ids
 from layouts.map import choropleth_select, district_map, legend, ns
-from layouts.overview import breadcrumb, scope_error
+from layouts.overview import breadcrumb, export_links, scope_error
 
 if TYPE_CHECKING:
     from dashboard.services import Services
@@ -63,7 +63,7 @@ def page(services: Services, lang: str, text: str | None) -> html.Section:
     """The scene at the scope in the URL (or why that scope is wrong)."""
     from dashboard.layers import bounds
     from dashboard.scope import ScopeError, ScopeNotFound
-    from dashboard.views import crumbs, layer_urls, legend_entries, resolve
+    from dashboard.views import crumbs, layer_urls, legend_entries, may, resolve
 
     live, settings = services.live, services.settings
     try:
@@ -79,6 +79,7 @@ def page(services: Services, lang: str, text: str | None) -> html.Section:
         crumbs(scope, live, lang, PATH),
         [*camera_legend, blind_legend(lang)],
         settings.video.radius_m,
+        export_links(lang, scope, "video", CHOROPLETH) if may("export:video") else (),
     )
 
 
@@ -95,8 +96,10 @@ def video(
     crumbs: Sequence[tuple[str, str]],
     legend_items: Sequence[tuple[str, Sequence[tuple[str, str]]]],
     radius_m: float = 100.0,
+    exports: Sequence[Any] = (),
 ) -> html.Section:
-    """The scene's frame: every panel with an empty body the scene callbacks fill."""
+    """The scene's frame: every panel with an empty body the scene callbacks fill; ``exports`` are the
+    briefing export links (for those who may export)."""
     rule = t("vid.coverage.rule", lang).format(r=f"{radius_m:g}")
     return html.Section(
         className="vid",
@@ -112,7 +115,7 @@ def video(
             html.Div(
                 className="vid-centre",
                 children=[
-                    html.Div(className="ov-bar", children=[breadcrumb(crumbs), _choropleth(lang)]),
+                    html.Div(className="ov-bar", children=[breadcrumb(crumbs), _choropleth(lang, exports)]),
                     html.Div(
                         className="map-wrap",
                         children=[
@@ -183,9 +186,9 @@ def _advisor(lang: str) -> html.Section:
     return _panel(t("vid.panel.advisor", lang), ids.VID_ADVISOR, "vid-advisor", t("vid.advisor.rule", lang), tools)
 
 
-def _choropleth(lang: str) -> html.Div:
-    """The town colouring, as on the overview; working rate here."""
-    return html.Div(className="ov-tools", children=choropleth_select(lang, CHOROPLETH))
+def _choropleth(lang: str, exports: Sequence[Any] = ()) -> html.Div:
+    """The town colouring, as on the overview; working rate here. Then the export links."""
+    return html.Div(className="ov-tools", children=[*choropleth_select(lang, CHOROPLETH), *exports])
 
 
 def _video_map(lang: str, urls: Mapping[str, str], bounds: list[list[float]], tiles: TileLayerSettings | None) -> Any:

@@ -91,3 +91,61 @@ def test_exp002_tooltips_show_data_as_text(driver: webdriver.Chrome, tmp_path: P
     assert any(EVIL in t for t in texts), texts  # shown literally…
     assert driver.execute_script("return window.__pwned === undefined")  # …and never run
     assert severe(driver) == []
+
+
+def test_exp003_a_department_head_exports_their_scene_and_sees_only_their_layers(  # type: ignore[no-untyped-def]
+    dash_duo, live_app, free_port, tmp_path: Path
+) -> None:
+    """An environment head signs in, finds the export links on their scene, downloads both files with their
+    session, and opens the map file: their layers and the base map only, in the live map's layer control too."""
+    from dashboard.accounts import Accounts
+    from dashboard.kpis import CATALOGUE
+    from tests.browser.helpers import texts, wait_for
+    from tests.conftest import NOW
+
+    app = live_app(auth={"trust_localhost": False})
+    accounts = Accounts(app.server.extensions["shanting.services"].sources.store)
+    if accounts.get("environment-head") is None:  # the live store is shared by the session's browser tests
+        accounts.create("environment-head", PASSWORD, "department", NOW, domains=("environment",))
+    dash_duo.start_server(app, navigate=False, port=free_port)
+    base = dash_duo.server.url
+    dash_duo.driver.get(f"{base}/login?next=/environment")
+    dash_duo.wait_for_element("#login-form", timeout=10)
+    dash_duo.find_element("#username").send_keys("environment-head")
+    dash_duo.find_element("#password").send_keys(PASSWORD)
+    dash_duo.find_element("#login-submit").click()
+    dash_duo.wait_for_element("#env-stations", timeout=30)
+    own = {"镇街专题", "村居", "空气站", "水质断面"}  # the town areas (coloured by AQI) and villages are base
+    live = wait_for(dash_duo, lambda: [s.strip() for s in texts(dash_duo, LAYER_LABELS)], "layer list")
+    assert set(live) == own and len(live) == len(own)
+
+    csv_status, csv_text = fetch(dash_duo, dash_duo.find_element("#export-csv").get_attribute("href"))
+    assert csv_status == 200 and "数据时间" in csv_text
+    assert all(s.title_zh in csv_text for s in CATALOGUE.for_domain("environment"))
+    assert not any(s.title_zh in csv_text for s in CATALOGUE.specs if s.domain != "environment")
+    map_status, page = fetch(dash_duo, dash_duo.find_element("#export-map").get_attribute("href"))
+    assert map_status == 200
+    forged_status, _ = fetch(dash_duo, f"{base}/export/map.html?layers=cameras")
+    assert forged_status == 403
+    # Console: only the forged request's 403.
+    assert [e["message"] for e in dash_duo.get_logs() if "status of 403" not in e["message"]] == []
+
+    path = tmp_path / "map.html"
+    path.write_text(page, encoding="utf-8")
+    dash_duo.driver.get(path.as_uri())
+    wait_for(dash_duo, lambda: texts(dash_duo, LAYER_LABELS), "the file's layer control")
+    assert {s.strip() for s in texts(dash_duo, LAYER_LABELS)} == own
+
+
+LAYER_LABELS = ".leaflet-control-layers-overlays label"
+PASSWORD = "a long demo password"
+
+
+def fetch(dash_duo, url: str) -> tuple[int, str]:  # type: ignore[no-untyped-def]
+    """GET ``url`` from the page, with the browser's session: (status, body)."""
+    script = (
+        "const done = arguments[arguments.length - 1];"
+        "fetch(arguments[0]).then(r => r.text().then(t => done([r.status, t]))).catch(e => done([0, String(e)]));"
+    )
+    status, body = dash_duo.driver.execute_async_script(script, url)
+    return int(status), str(body)

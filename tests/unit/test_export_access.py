@@ -1,0 +1,220 @@
+"""The briefing exports per role (issue #9: a department head gets "only their domains, drill-down, export").
+
+``/export/kpis.csv`` and ``/export/map.html`` serve a department head only their domains' tiles and layers (plus
+the base map); a query naming another department's data is a 403; a leader still gets everything, a screen
+nothing. Their maps' layer control lists only the layers they may see, and the export links show where they may
+use them.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+from flask.testing import FlaskClient
+
+from dashboard.access import DOMAINS, LAYER_DOMAINS, Principal
+from dashboard.accounts import Accounts
+from dashboard.kpis import CATALOGUE
+from dashboard.layers import LAYERS
+from dashboard.settings import load_settings
+from layouts import ids
+from tests.conftest import NOW
+from tests.unit.test_auth import PASSWORD, SCREENS, sign_in
+
+#: The map domains: each has a scene with a map and layers of its own (rating has neither).
+MAP_DOMAINS = ("transport", "video", "environment", "tourism")
+TITLES = {spec.name: spec.title_zh for spec in LAYERS}
+
+
+@pytest.fixture(scope="module")
+def app(seeded_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """An app that trusts nobody, with a leader, a head of each domain and a screen."""
+    from dashboard.app import create_app
+
+    folder = tmp_path_factory.mktemp("export-access")
+    shutil.copy(seeded_db, folder / "shanting.db")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(folder)
+        settings = load_settings(
+            None,
+            data_dir=folder,
+            store_url=f"sqlite:///{folder / 'shanting.db'}",
+            screens=SCREENS,
+            auth={"trust_localhost": False, "login_limit": "1000 per minute"},
+        )
+        made = create_app(settings, clock=lambda: NOW)
+        accounts = Accounts(made.server.extensions["shanting.services"].sources.store)
+        accounts.create("leader", PASSWORD, "leader", NOW)
+        for domain in DOMAINS:
+            accounts.create(f"head-{domain}", PASSWORD, "department", NOW, domains=(domain,))
+        accounts.create("screen-main", "display-token-main", "screen", NOW, screen_id="main")
+        yield made
+
+
+@pytest.fixture(scope="module")
+def clients(app: Any) -> dict[str, FlaskClient]:
+    made = {}
+    for name in ("leader", *(f"head-{d}" for d in DOMAINS)):
+        client = app.server.test_client()
+        assert sign_in(client, name).status_code == 302
+        made[name] = client
+    screen = app.server.test_client()
+    assert screen.get("/screen/main?token=display-token-main").status_code == 302
+    made["screen"] = screen
+    return made
+
+
+def csv_titles(response: Any) -> set[str]:
+    assert response.status_code == 200, response.get_data(as_text=True)[:300]
+    return set(pd.read_csv(io.BytesIO(response.data), encoding="utf-8-sig")["指标"])
+
+
+def map_overlays(response: Any) -> list[str]:
+    """The names in the exported map's layer control."""
+    assert response.status_code == 200, response.get_data(as_text=True)[:300]
+    found = re.search(r"overlays\s*:\s*\{(.*?)\}", response.get_data(as_text=True), re.S)
+    return [json.loads(f'"{name}"') for name in re.findall(r'"((?:[^"\\]|\\.)*)"\s*:', found.group(1))] if found else []
+
+
+def titles_of(domains: tuple[str, ...]) -> set[str]:
+    return {spec.title_zh for spec in CATALOGUE.specs if spec.domain in domains}
+
+
+def shared_layers_of(domains: tuple[str, ...]) -> set[str]:
+    """The overview map's overlays of these domains (what the briefing file draws), as titles."""
+    return {TITLES[s.name] for s in LAYERS if s.shared and not s.static and LAYER_DOMAINS[s.name] in domains}
+
+
+@pytest.mark.parametrize("domain", DOMAINS)
+def test_exp_a_department_head_exports_only_their_domains_tiles(clients: dict[str, FlaskClient], domain: str) -> None:
+    head = clients[f"head-{domain}"]
+    assert csv_titles(head.get("/export/kpis.csv")) == titles_of((domain,))
+    # The scope still works; the scene's own link names the domain.
+    town = head.get(f"/export/kpis.csv?scope=town:370406103&domain={domain}")
+    assert csv_titles(town) == titles_of((domain,))
+
+
+@pytest.mark.parametrize("domain", MAP_DOMAINS)
+def test_exp_a_department_heads_map_file_has_only_their_layers_and_the_base_map(
+    clients: dict[str, FlaskClient], domain: str
+) -> None:
+    response = clients[f"head-{domain}"].get("/export/map.html?scope=town:370406103")
+    overlays = set(map_overlays(response))
+    # The town areas (coloured by one of the head's own KPIs) and villages are base; the rest is the domain's.
+    assert overlays == shared_layers_of((domain, "base"))
+    page = response.get_data(as_text=True)
+    assert "北庄镇" in page  # the heading: the scope's place
+    assert ('"status"' in page) == (domain == "video")  # camera features carry their status: no camera data
+    assert ('"aqi"' in page) == (domain == "environment")
+
+
+def test_exp_a_leader_still_exports_everything(clients: dict[str, FlaskClient]) -> None:
+    leader = clients["leader"]
+    assert csv_titles(leader.get("/export/kpis.csv")) == titles_of(DOMAINS)
+    overlays = map_overlays(leader.get("/export/map.html"))
+    assert set(overlays) == shared_layers_of((*DOMAINS, "base"))
+    # A scene's export: its domain's layers and the base map only, its tiles only.
+    assert set(map_overlays(leader.get("/export/map.html?domain=video"))) == shared_layers_of(("video", "base"))
+    assert csv_titles(leader.get("/export/kpis.csv?domain=video,tourism")) == titles_of(("video", "tourism"))
+
+
+def test_exp_a_hand_crafted_request_for_another_departments_data_is_refused(
+    app: Any, clients: dict[str, FlaskClient]
+) -> None:
+    head, leader = clients["head-transport"], clients["leader"]
+    camera = app.server.extensions["shanting.services"].live.rows("cameras").frame["camera_id"].iloc[0]
+    forged = [
+        "/export/kpis.csv?domain=video",
+        "/export/kpis.csv?domain=transport,environment",
+        f"/export/kpis.csv?scope=asset:cameras:{camera}",
+        "/export/map.html?layers=cameras",
+        "/export/map.html?layers=segments,air",
+        "/export/map.html?kpi=aqi",
+        "/export/map.html?domain=tourism",
+        f"/export/map.html?scope=asset:cameras:{camera}",
+    ]
+    for path in forged:
+        response = head.get(path)
+        assert response.status_code == 403 and "may not" in response.get_json()["error"], path
+        assert leader.get(path).status_code == 200, path
+    # Its own data named explicitly is fine; names that mean nothing are a 400 for everyone.
+    assert set(map_overlays(head.get("/export/map.html?layers=segments"))) == {TITLES["segments"]}
+    assert head.get("/export/map.html?domain=transport&kpi=parking").status_code == 200
+    for path in ("/export/kpis.csv?domain=weather", "/export/map.html?layers=weather"):
+        assert head.get(path).status_code == 400 and leader.get(path).status_code == 400, path
+
+
+def test_exp_a_screen_and_an_anonymous_caller_may_not_export(app: Any, clients: dict[str, FlaskClient]) -> None:
+    anonymous = app.server.test_client()
+    for path in ("/export/kpis.csv", "/export/map.html", "/export/kpis.csv?domain=transport"):
+        assert clients["screen"].get(path).status_code == 403, path
+        assert anonymous.get(path).status_code == 401, path
+
+
+# ---- the pages: export links and the layer control --------------------------------------------------------------
+
+
+def walk(node: Any) -> Iterator[Any]:
+    yield node
+    children = getattr(node, "children", None)
+    for child in children if isinstance(children, list | tuple) else [children] if children is not None else []:
+        yield from walk(child)
+
+
+def component(layout: Any, component_id: str) -> Any:
+    return next((c for c in walk(layout) if getattr(c, "id", None) == component_id), None)
+
+
+def overlay_names(layout: Any) -> list[str]:
+    """The names the map's layer control lists."""
+    control = next(c for c in walk(layout) if type(c).__name__ == "LayersControl")
+    return [overlay.name for overlay in control.children]
+
+
+def render(app: Any, who: Principal, scene: str, scope: str | None = None) -> Any:
+    from flask_login import login_user
+
+    from dashboard.app import _scene_layout
+    from dashboard.scenes import SCENES
+
+    with app.server.test_request_context(f"/{scene}"):
+        login_user(who)
+        services = app.server.extensions["shanting.services"]
+        return _scene_layout(next(s for s in SCENES if s.id == scene), services, scope)
+
+
+@pytest.mark.parametrize("domain", MAP_DOMAINS)
+def test_exp_a_heads_scene_has_export_links_and_lists_only_their_layers(app: Any, domain: str) -> None:
+    from dashboard.access import layer_permission
+
+    head = Principal(f"head-{domain}", "department", domains=(domain,))
+    layout = render(app, head, domain, "town:370406103")
+    csv, html_map = component(layout, ids.EXPORT_CSV), component(layout, ids.EXPORT_MAP)
+    assert csv is not None and html_map is not None
+    assert csv.href == f"/export/kpis.csv?scope=town%3A370406103&domain={domain}"
+    assert html_map.href.startswith(f"/export/map.html?scope=town%3A370406103&domain={domain}&kpi=")
+    allowed = {TITLES[s.name] for s in LAYERS if head.may(layer_permission(s.name))}
+    names = overlay_names(layout)
+    listed_layers = [n for n in names if n in TITLES.values()]
+    assert listed_layers and set(listed_layers) <= allowed
+    # A leader's map on the same scene keeps every layer the scene has.
+    leader_names = overlay_names(render(app, Principal("l", "leader"), domain))
+    assert set(names) < set(leader_names) or domain == "transport"  # the transport map only has its own layers
+
+
+def test_exp_the_export_links_follow_the_matrix(app: Any) -> None:
+    leader, screen = Principal("l", "leader"), Principal("s", "screen", screen_id="main")
+    assert component(render(app, leader, "overview"), ids.EXPORT_CSV) is not None
+    assert component(render(app, leader, "video"), ids.EXPORT_MAP) is not None
+    # A big screen shows the same scenes without the links it could not use (nobody clicks a wall either).
+    for scene in ("overview", "video", "environment"):
+        layout = render(app, screen, scene)
+        assert component(layout, ids.EXPORT_CSV) is None and component(layout, ids.EXPORT_MAP) is None, scene
