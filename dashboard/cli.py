@@ -371,6 +371,9 @@ def _serve(args: argparse.Namespace) -> int:
         ).start()
     app = create_app(settings, sources=sources)
     from dashboard.accounts import Accounts
+    from dashboard.routes import start_warming
+
+    start_warming(app.server.extensions["shanting.services"])
 
     demo = demo_accounts(Accounts(store), settings)
     _print_urls(settings)

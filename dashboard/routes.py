@@ -7,9 +7,13 @@ the problem, an unknown town/village/asset or layer a 404, a failing feed a
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
 import json
+import logging
+import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -23,11 +27,13 @@ from dashboard.access import DOMAINS, LAYER_DOMAINS, listed, tile_permission
 from dashboard.i18n import COOKIE, LANGUAGES, request_lang, t
 from dashboard.kpis import Tile
 from dashboard.scenes import SCENES
-from dashboard.scope import Scope, ScopeError, ScopeNotFound
+from dashboard.scope import DISTRICT, Scope, ScopeError, ScopeNotFound
 from dashboard.services import Services
 from dashboard.timeutil import fmt
 from dashboard.views import may, resolve
 from datasources import SourceError
+
+log = logging.getLogger(__name__)
 
 ONE_YEAR = 365 * 24 * 3600
 
@@ -179,17 +185,8 @@ def _layer(services: Services, name: str) -> ResponseReturnValue:
         if not days.isdigit() or int(days) not in layers.ACCIDENT_DAYS:
             return _problem(400, f"days must be one of {', '.join(map(str, layers.ACCIDENT_DAYS))}")
         options["days"] = variant = int(days)
-    key = f"geo:{name}:{scope.key}:{variant}:{layers.version(name, services.live)}"
-
-    def build() -> bytes:
-        collection = layers.build(name, services.live, services.settings, scope, services.now(), **options)
-        # GeoJSON, gzipped once and cached: smaller than geobuf for these layers
-        # (3,000 cameras: ~40 KB vs ~134 KB), and an empty layer stays valid.
-        text = json.dumps(collection, ensure_ascii=False, separators=(",", ":"))
-        return gzip.compress(text.encode("utf-8"), mtime=0)
-
     try:
-        body: bytes = _cached(services, key, build)
+        body = layer_body(services, name, scope, variant, options)
     except layers.LayerUnavailable as exc:
         # The map shows an empty layer; its tiles and the health strip say why.
         response = Response('{"type":"FeatureCollection","features":[]}', mimetype="application/geo+json")
@@ -210,6 +207,56 @@ def _layer(services: Services, name: str) -> ResponseReturnValue:
     response.cache_control.public = True
     response.cache_control.max_age = 86400 if name in layers.STATIC else 3600
     return response
+
+
+def layer_body(services: Services, name: str, scope: Scope, variant: str | int, options: dict[str, Any]) -> bytes:
+    """A layer as gzipped GeoJSON, cached under its data version (raises :class:`layers.LayerUnavailable`)."""
+    key = f"geo:{name}:{scope.key}:{variant}:{layers.version(name, services.live)}"
+
+    def build() -> bytes:
+        collection = layers.build(name, services.live, services.settings, scope, services.now(), **options)
+        # GeoJSON, gzipped once and cached: smaller than geobuf for these layers
+        # (3,000 cameras: ~40 KB vs ~134 KB), and an empty layer stays valid.
+        text = json.dumps(collection, ensure_ascii=False, separators=(",", ":"))
+        return gzip.compress(text.encode("utf-8"), mtime=0)
+
+    return _cached(services, key, build)
+
+
+def warm(services: Services) -> float:
+    """Compute what the overview's first screen asks for (the health strip, the district's tiles, the shared
+    map layers with their default options) into the cache; the seconds it took. A server does this as it starts,
+    so the first screen after a restart or deploy does not wait for every feed to be read and checked."""
+    started = time.perf_counter()
+    services.health()
+    services.tiles(DISTRICT)
+    kpi = services.settings.choropleth_kpi
+    defaults: dict[str, tuple[str | int, dict[str, Any]]] = {
+        "towns": (kpi, {"kpi": kpi}),
+        "accidents": (7, {"days": 7}),
+    }
+    for spec in layers.LAYERS:
+        if spec.shared and not spec.static:
+            variant, options = defaults.get(spec.name, ("", {}))
+            # A layer whose feed fails now is left out: the screens will say so, there is nothing to keep.
+            with contextlib.suppress(layers.LayerUnavailable):
+                layer_body(services, spec.name, DISTRICT, variant, options)
+    return time.perf_counter() - started
+
+
+def start_warming(services: Services) -> threading.Thread:
+    """:func:`warm` in a background thread (the server answers meanwhile; a screen arriving first shares the
+    computations through the cache's locks), logging how long it took or why it failed."""
+
+    def run() -> None:
+        try:
+            log.info("cache warmed for the overview in %.1f s", warm(services))
+        except Exception:  # a warm-up is an optimisation: a failure leaves the cache cold, nothing else
+            log.exception("warming the cache failed")
+
+    thread = threading.Thread(target=run, name="warm-up", daemon=True)
+    thread.start()
+    return thread
 
 
 def _cached(services: Services, key: str, build: Callable[[], bytes]) -> bytes:

@@ -5,5 +5,7 @@ that many proxies' ``X-Forwarded-*`` headers, and no more.
 """
 
 from dashboard.app import create_app
+from dashboard.routes import start_warming
 
 server = create_app().server
+start_warming(server.extensions["shanting.services"])  # each worker, as it starts: the first screen finds it warm

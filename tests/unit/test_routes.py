@@ -115,3 +115,35 @@ def test_healthz_says_which_cache_serves(app_at_now) -> None:  # type: ignore[no
     body = app_at_now().server.test_client().get("/healthz").get_json()
     assert body["status"] == "ok" and body["cache"] == {"kind": "process", "shared": False}
     assert body["feeds"]["air_readings"]["state"] in ("fresh", "stale")
+
+
+def test_a_warmed_server_answers_the_overviews_first_screen_from_the_cache(app_at_now, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from dashboard import kpis, layers
+    from dashboard.routes import start_warming
+
+    app = app_at_now()
+    services = app.server.extensions["shanting.services"]
+    start_warming(services).join(60)
+    built: list[str] = []
+    monkeypatch.setattr(layers, "build", lambda name, *a, **k: built.append(name) or {})
+    monkeypatch.setattr(kpis, "_tile", lambda *a, **k: built.append("tile"))
+    client = app.server.test_client()
+    kpi = services.settings.choropleth_kpi
+    for name in ("towns", "segments", "accidents", "cameras", "buses", "air", "water", "scenic"):
+        assert client.get(f"/geo/{name}?scope=district&kpi={kpi}&days=7&v=1").status_code == 200
+    assert client.get("/api/v1/kpis?scope=district").status_code == 200
+    assert built == [], "the first screen computed what the warm-up should have"
+    # A town's layer was not warmed: it is built on demand as before.
+    client.get("/geo/cameras?scope=town:370406103&v=1")
+    assert built == ["cameras"]
+
+
+def test_a_failing_warm_up_is_logged_and_leaves_the_server_working(app_at_now, monkeypatch, caplog) -> None:  # type: ignore[no-untyped-def]
+    from dashboard.routes import start_warming
+
+    app = app_at_now()
+    services = app.server.extensions["shanting.services"]
+    monkeypatch.setattr(type(services), "health", lambda self: 1 / 0)
+    start_warming(services).join(60)
+    assert "warming the cache failed" in caplog.text
+    assert app.server.test_client().get("/api/v1/kpis?scope=district").status_code == 200
