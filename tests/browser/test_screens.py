@@ -261,14 +261,14 @@ def test_scr005_offline_keeps_the_last_data_marked_stale_and_reconnects(  # type
     driver.execute_cdp_cmd("Network.enable", {})
     off = {"offline": True, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1}
     driver.execute_cdp_cmd("Network.emulateNetworkConditions", off)
-    wait_for(dash_duo, lambda: "offline" in dash_duo.find_element(".screen").get_attribute("class"), "marked", 6)
+    wait_for(dash_duo, lambda: "offline" in dash_duo.find_element(".screen").get_attribute("class"), "marked", 15)
     link = dash_duo.find_element(".screen-link")
     assert link.is_displayed() and "连接中断" in link.text
     assert re.search(r"\d{2}:\d{2}:\d{2}", dash_duo.find_element(".screen-link-time").text)
     assert "…" not in dash_duo.find_element("[data-kpi=working_rate] .kpi-value").text  # the last data stays
 
     driver.execute_cdp_cmd("Network.emulateNetworkConditions", {**off, "offline": False})
-    wait_for(dash_duo, lambda: "offline" not in dash_duo.find_element(".screen").get_attribute("class"), "back", 6)
+    wait_for(dash_duo, lambda: "offline" not in dash_duo.find_element(".screen").get_attribute("class"), "back", 15)
     assert not dash_duo.find_element(".screen-link").is_displayed()
 
 
