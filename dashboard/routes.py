@@ -27,7 +27,7 @@ from dashboard.access import DOMAINS, LAYER_DOMAINS, listed, tile_permission
 from dashboard.i18n import COOKIE, LANGUAGES, request_lang, t
 from dashboard.kpis import Tile
 from dashboard.scenes import SCENES
-from dashboard.scope import DISTRICT, Scope, ScopeError, ScopeNotFound
+from dashboard.scope import DISTRICT, Scope, ScopeError, ScopeForbidden, ScopeNotFound
 from dashboard.services import Services
 from dashboard.timeutil import fmt
 from dashboard.views import may, resolve
@@ -46,6 +46,7 @@ def register(server: Flask, services: Services) -> None:
     server.register_error_handler(ScopeError, lambda e: _problem(400, str(e)))
     server.register_error_handler(BadQuery, lambda e: _problem(400, str(e)))
     server.register_error_handler(ScopeNotFound, lambda e: _problem(404, str(e)))
+    server.register_error_handler(ScopeForbidden, lambda e: _problem(403, str(e)))
     # A source that fails under a request (the store cannot write a command) is unavailable, not a bug: 503, why.
     server.register_error_handler(SourceError, lambda e: _problem(503, str(e)))
     # Dash answers a script path it does not serve (a typo, a probe for ../../etc/passwd) with an exception, a 500

@@ -40,6 +40,11 @@ class ScopeNotFound(LookupError):
     """A well-formed scope naming no town, village or asset we know (HTTP 404)."""
 
 
+class ScopeForbidden(ScopeNotFound):
+    """An asset of a department the user may not see (HTTP 403); pages say it as they say "not found", so the
+    asset's name is never shown."""
+
+
 @dataclass(frozen=True)
 class Scope:
     level: Level

@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 from dashboard.i18n import t
 from dashboard.layers import CHOROPLETH_KPIS, LAYERS, LayerUnavailable, bounds, build, version
 from dashboard.live import Failed, Live
-from dashboard.scope import ASSET_FEEDS, Scope, ScopeNotFound, href, parse
+from dashboard.scope import ASSET_FEEDS, Scope, ScopeForbidden, ScopeNotFound, href, parse
 from dashboard.timeutil import fmt
 
 if TYPE_CHECKING:
@@ -23,7 +23,8 @@ if TYPE_CHECKING:
 def resolve(text: str | None, live: Live) -> Scope:
     """Parse and check that the town, village or asset exists.
 
-    Raises ScopeError (malformed, 400) or ScopeNotFound (unknown, 404).
+    Raises ScopeError (malformed, 400), ScopeNotFound (unknown, 404) or ScopeForbidden (an asset of a department
+    the signed-in user may not see, 403).
     """
     scope = parse(text)
     if scope.level in ("town", "village"):
@@ -31,6 +32,11 @@ def resolve(text: str | None, live: Live) -> Scope:
         if not isinstance(areas, Failed):
             areas.check(scope)
     elif scope.level == "asset":
+        from dashboard.access import ASSET_DOMAINS
+
+        domain = ASSET_DOMAINS.get(scope.feed)
+        if domain is not None and not may(f"scene:{domain}"):
+            raise ScopeForbidden(f"{scope.feed} assets are the {domain} department's data")
         rows = live.rows(scope.feed)
         if not isinstance(rows, Failed) and scope.code not in set(rows.frame[ASSET_FEEDS[scope.feed]]):
             raise ScopeNotFound(f"no {scope.feed} asset {scope.code!r}")

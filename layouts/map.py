@@ -154,11 +154,15 @@ def legend(entries: Sequence[tuple[str, Sequence[tuple[str, str]]]]) -> html.Div
 
 def choropleth_select(lang: str, value: str) -> list[Any]:
     """Label and dropdown of the KPI the 镇街 areas are coloured by (every map scene
-    has one: the shared layer refresh reads it)."""
+    has one: the shared layer refresh reads it). It offers only the KPIs whose
+    colouring the signed-in user may see (a department head: their domains')."""
+    from dashboard.access import layer_permission
+    from dashboard.views import may
+
     options = [
         {"label": s.title_en if lang == "en" else s.title_zh, "value": s.id}
         for s in CATALOGUE.specs
-        if s.id in CHOROPLETH_KPIS
+        if s.id in CHOROPLETH_KPIS and may(layer_permission("towns", s.id))
     ]
     return [
         html.Label(t("choropleth.label", lang), htmlFor=ids.CHOROPLETH_KPI),

@@ -205,6 +205,11 @@ def test_exp_a_heads_scene_has_export_links_and_lists_only_their_layers(app: Any
     names = overlay_names(layout)
     listed_layers = [n for n in names if n in TITLES.values()]
     assert listed_layers and set(listed_layers) <= allowed
+    # The 镇街 colouring offers only the head's own KPIs (another's would colour nothing).
+    colouring = component(layout, ids.CHOROPLETH_KPI)
+    offered = {option["value"] for option in colouring.options}
+    assert offered and all(head.may(layer_permission("towns", kpi)) for kpi in offered)
+    assert colouring.value in offered
     # A leader's map on the same scene keeps every layer the scene has.
     leader_names = overlay_names(render(app, Principal("l", "leader"), domain))
     assert set(names) < set(leader_names) or domain == "transport"  # the transport map only has its own layers
@@ -218,3 +223,25 @@ def test_exp_the_export_links_follow_the_matrix(app: Any) -> None:
     for scene in ("overview", "video", "environment"):
         layout = render(app, screen, scene)
         assert component(layout, ids.EXPORT_CSV) is None and component(layout, ids.EXPORT_MAP) is None, scene
+
+
+def test_exp_another_departments_asset_is_not_shown_on_a_heads_pages_nor_served_as_a_scope(
+    app: Any, clients: dict[str, FlaskClient]
+) -> None:
+    from dashboard.access import ASSET_DOMAINS
+    from dashboard.scope import ASSET_FEEDS
+
+    assert set(ASSET_DOMAINS) == set(ASSET_FEEDS), "every asset kind a scope may name belongs to a domain"
+    camera = app.server.extensions["shanting.services"].live.rows("cameras").frame["camera_id"].iloc[0]
+    scope = f"asset:cameras:{camera}"
+    head, leader = clients["head-transport"], clients["leader"]
+    # A layer asked for at the camera's scope: 403 for the transport head, served to the leader.
+    assert head.get(f"/geo/buses?scope={scope}").status_code == 403
+    assert leader.get(f"/geo/buses?scope={scope}").status_code == 200
+    # The transport scene at the camera's scope says "not found" to the head, and nothing of the camera …
+    page = str(render(app, Principal("head-transport", "department", domains=("transport",)), "transport", scope))
+    assert "scope-error" in page and camera not in page
+    # … while the video head and the leader get the camera's page.
+    for who in (Principal("head-video", "department", domains=("video",)), Principal("l", "leader")):
+        page = str(render(app, who, "video", scope))
+        assert "scope-error" not in page and camera in page, who.name
