@@ -13,6 +13,7 @@ segments, accidents and parking lots inside it; a line, segment or lot asset sho
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
@@ -26,7 +27,7 @@ import shapely
 
 from dashboard.areas import Areas
 from dashboard.domain import bus, traffic
-from dashboard.live import Failed, Live, Rows, cached, latest_per, panel
+from dashboard.live import Failed, Live, Rows, cached, cached_here, latest_per, panel
 from dashboard.scope import Scope
 from dashboard.timeutil import TZ
 from datasources import SourceError
@@ -47,9 +48,13 @@ MAX_HOTSPOTS = 8
 MAX_ARRIVALS = 6
 #: Closed hours of today's pings are read once and kept this long (they no longer change).
 CLOSED_TTL = 6 * 3600
+#: A screening is keyed by everything it was computed from, so this only bounds how long an unused one is kept.
+SCREEN_TTL = 60
 
 T = TypeVar("T")
 Frames = Mapping[str, pd.DataFrame]
+#: How pings become a :class:`Fleet`: :func:`fleet_of` itself, or a memo of it (see :func:`screener`).
+Screen = Callable[[pd.DataFrame, pd.DataFrame, shapely.Geometry], "Fleet"]
 
 
 # ---- results ----------------------------------------------------------------------------------------
@@ -241,14 +246,102 @@ def district_shape(areas: Areas) -> shapely.Geometry:
     return shape
 
 
+@dataclass(frozen=True)
+class Fleet:
+    """What the pings say whatever the scope: their screening, and every vehicle's state from its kept pings."""
+
+    screened: bus.Screened
+    #: :func:`bus.vehicle_states` of every kept ping; ``age_s`` as of the newest ping (:func:`scope_states`
+    #: measures it again from the "now" asked).
+    states: pd.DataFrame
+
+
+def fleet_of(pings: pd.DataFrame, lines: pd.DataFrame, district: shapely.Geometry) -> Fleet:
+    """Screen ``pings`` against every line and the district, and take each vehicle's state from the kept ones."""
+    screened = bus.screen_pings(pings, lines, district)
+    kept = screened.kept
+    newest = kept["ts"].max() if len(kept) else pd.Timestamp(0, tz="UTC")
+    return Fleet(screened, bus.vehicle_states(kept, newest.to_pydatetime()))
+
+
+def scope_states(fleet: Fleet, line_ids: Collection[str], now: datetime) -> pd.DataFrame:
+    """``bus.vehicle_states`` of the kept pings on ``line_ids`` up to ``now``, from the fleet's states.
+
+    A vehicle's state depends on its own pings only, so a vehicle whose kept pings all lie on ``line_ids`` (the
+    usual case) has the fleet's state, its age measured from ``now``; one that also pinged on another line in the
+    window is computed again from its pings on ``line_ids``. Pings after ``now`` (a "now" in the past) are left
+    out by computing everything again.
+    """
+    kept, at = fleet.screened.kept, pd.Timestamp(now)
+    if kept.empty or kept["ts"].max() > at:
+        mine = kept.loc[(kept["ts"] <= at) & kept["line_id"].isin(line_ids)]
+        return bus.vehicle_states(mine, now)
+    on = kept["line_id"].isin(line_ids).to_numpy()
+    if not on.any():
+        return bus.vehicle_states(kept.iloc[0:0], now)
+    # sets of distinct ids: pandas' isin over arrow strings converts each value it is given, one by one
+    vehicles = kept["vehicle_id"]
+    mine = set(vehicles[on].unique())
+    mixed = sorted(mine & set(vehicles[~on].unique()))
+    pure = fleet.states.loc[fleet.states["vehicle_id"].isin(sorted(mine.difference(mixed)))]
+    pure = pure.assign(age_s=(at - pure["ts"]).dt.total_seconds())
+    if mixed:
+        again = bus.vehicle_states(kept.loc[on & vehicles.isin(mixed).to_numpy()], now)
+        pure = pd.concat([pure, again]).sort_values("vehicle_id", kind="stable")
+    return pure.reset_index(drop=True)
+
+
+def screening_key(pings: pd.DataFrame, lines: pd.DataFrame, district: shapely.Geometry) -> str:
+    """A digest of everything :func:`fleet_of` reads: every ping's values in delivery order, each line's id and
+    geometry, the district outline and the thresholds. Equal digests give equal fleets, so a fleet kept under it
+    is the one a full screening would give now: a ping appended, rewritten or removed, or a line or the outline
+    redrawn, is a new digest."""
+    h = hashlib.blake2b(digest_size=16)
+    h.update(repr([(str(c), str(t)) for c, t in pings.dtypes.items()]).encode())
+    h.update(pd.util.hash_pandas_object(pings, index=False).to_numpy().tobytes())
+    h.update(repr(lines["line_id"].tolist()).encode())
+    for wkb in shapely.to_wkb(lines["geometry"].to_numpy()):
+        h.update(b"\0" if wkb is None else len(wkb).to_bytes(4, "big") + wkb)
+    h.update(shapely.to_wkb(district))
+    h.update(f"{bus.MAX_OFF_ROUTE_M}|{bus.MAX_JUMP_KMH}|{bus.MIN_MOVE_M}".encode())
+    return h.hexdigest()
+
+
+def screener(live: Live, name: str) -> Screen:
+    """:func:`fleet_of`, computed once per distinct input for every scope, callback and worker.
+
+    The fleet is kept in the shared cache under :func:`screening_key` (a refresh screens the same pings for the
+    scene at each scope, the arrival panel and the rating's coverage badge); ``name`` is the slot this process
+    keeps its last one in (one per kind of caller, so that they do not evict each other).
+    """
+
+    def screen(pings: pd.DataFrame, lines: pd.DataFrame, district: shapely.Geometry) -> Fleet:
+        key = f"trn:fleet:{screening_key(pings, lines, district)}"
+        return cached_here(
+            live.cache,
+            live.locks,
+            live.here,
+            key,
+            SCREEN_TTL,
+            lambda: fleet_of(pings, lines, district),
+            lock=f"trn:fleet:{name}",
+        )
+
+    return screen
+
+
 def bus_states(
-    pings: pd.DataFrame, all_lines: pd.DataFrame, line_ids: Collection[str], district: shapely.Geometry, now: datetime
+    pings: pd.DataFrame,
+    all_lines: pd.DataFrame,
+    line_ids: Collection[str],
+    district: shapely.Geometry,
+    now: datetime,
+    screen: Screen = fleet_of,
 ) -> tuple[pd.DataFrame, bus.Screened]:
     """(state now of each in-service vehicle of ``line_ids``, the screening of every ping against all lines)."""
-    screened = bus.screen_pings(pings, all_lines, district)
-    kept = screened.kept.loc[screened.kept["ts"] <= pd.Timestamp(now)]
-    states = bus.vehicle_states(kept.loc[kept["line_id"].isin(line_ids)], now)
-    return states.loc[states["age_s"] <= IN_SERVICE.total_seconds()].reset_index(drop=True), screened
+    fleet = screen(pings, all_lines, district)
+    states = scope_states(fleet, line_ids, now)
+    return states.loc[states["age_s"] <= IN_SERVICE.total_seconds()].reset_index(drop=True), fleet.screened
 
 
 def stop_positions(stops: pd.DataFrame, lines: pd.DataFrame) -> pd.DataFrame:
@@ -328,9 +421,10 @@ def bus_panel(
     scope: Scope,
     now: datetime,
     rejected: int = 0,
+    screen: Screen = fleet_of,
 ) -> BusPanel:
     """Per-line and scope-wide bus KPIs of ``lines`` (those in scope) from the recent pings of every line."""
-    states, screened = bus_states(pings, all_lines, set(lines["line_id"]), district, now)
+    states, screened = bus_states(pings, all_lines, set(lines["line_id"]), district, now, screen)
     located = stop_positions(stops.loc[stops["line_id"].isin(lines["line_id"])], all_lines)
     rows, covered, n_stops = [], 0, 0
     by_line = {str(k): g for k, g in states.groupby("line_id", sort=False)}
@@ -368,6 +462,7 @@ def arrival_panel(
     stops: pd.DataFrame,
     district: shapely.Geometry,
     now: datetime,
+    screen: Screen = fleet_of,
 ) -> ArrivalPanel | None:
     """The next vehicles at a stop (soonest first), or None when the stop is unknown."""
     stop = stops.loc[stops["stop_id"] == stop_id]
@@ -375,7 +470,7 @@ def arrival_panel(
         return None
     line_id = str(stop["line_id"].iloc[0])
     line = lines.loc[lines["line_id"] == line_id]
-    states, _ = bus_states(pings.loc[pings["line_id"] == line_id], lines, {line_id}, district, now)
+    states, _ = bus_states(pings.loc[pings["line_id"] == line_id], lines, {line_id}, district, now, screen)
     stop_s = float(bus.locate(stop, line)["s_m"].iloc[0])
     predicted = bus.predict_arrivals(stop_s, states, bus.operating_speed(states)) if len(states) else None
     load = dict(zip(states["vehicle_id"], states["load"], strict=True))
@@ -626,7 +721,15 @@ def compute_view(live: Live, scope: Scope, now: datetime) -> TransportView:
         got = live.rows("bus_positions")
         rejected = got.report.rejected if isinstance(got, Rows) and got.report else 0
         return bus_panel(
-            f["bus_positions"], f["bus_lines"], lines, f["bus_stops"], district_shape(a), scope, now, rejected
+            f["bus_positions"],
+            f["bus_lines"],
+            lines,
+            f["bus_stops"],
+            district_shape(a),
+            scope,
+            now,
+            rejected,
+            screener(live, "all"),
         )
 
     def stops(f: Frames, a: Areas) -> tuple[StopChoice, ...]:
@@ -670,12 +773,14 @@ def accidents_view(live: Live, scope: Scope, now: datetime, days: int) -> Accide
 
 def arrivals_view(live: Live, stop_id: str, now: datetime) -> ArrivalPanel | Failed | None:
     """The arrival prediction at one stop."""
-    return _panel(
-        live,
-        live.areas(),
-        PANEL_FEEDS["buses"],
-        lambda f, a: arrival_panel(stop_id, f["bus_positions"], f["bus_lines"], f["bus_stops"], district_shape(a), now),
-    )
+
+    def arrivals(f: Frames, a: Areas) -> ArrivalPanel | None:
+        stops = f["bus_stops"]
+        line = stops.loc[stops["stop_id"] == stop_id, "line_id"]
+        screen = screener(live, f"line:{line.iloc[0]}" if len(line) else "line")
+        return arrival_panel(stop_id, f["bus_positions"], f["bus_lines"], stops, district_shape(a), now, screen)
+
+    return _panel(live, live.areas(), PANEL_FEEDS["buses"], arrivals)
 
 
 def trip_view(live: Live, vehicle_id: str, now: datetime) -> Trip | Failed | None:
