@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from functools import partial
 from typing import TypeVar
@@ -349,23 +349,51 @@ def stop_positions(stops: pd.DataFrame, lines: pd.DataFrame) -> pd.DataFrame:
     return bus.locate(stops, lines)
 
 
-def line_row(line: pd.Series, states: pd.DataFrame, stops_s: np.ndarray) -> LineRow:
-    """One line's KPIs from its vehicles' states and its stops' positions."""
-    s = states["s_m"].to_numpy(dtype=float)
-    d = states["direction"].to_numpy(dtype=int)
+@dataclass(frozen=True)
+class Vehicles:
+    """The vehicle-state columns a line's KPIs read, as arrays: a line's vehicles are a mask away (slicing a
+    frame per line cost more than the KPIs themselves)."""
+
+    line_id: np.ndarray
+    s_m: np.ndarray
+    direction: np.ndarray
+    delay_s: np.ndarray
+    load: np.ndarray
+    crowded: np.ndarray
+    age_s: np.ndarray
+
+    @classmethod
+    def of(cls, states: pd.DataFrame) -> Vehicles:
+        return cls(
+            states["line_id"].to_numpy(dtype=object),
+            states["s_m"].to_numpy(dtype=float),
+            states["direction"].to_numpy(dtype=int),
+            states["delay_s"].to_numpy(dtype=float),
+            states["load"].to_numpy(dtype=float),
+            states["crowded"].to_numpy(dtype=bool),
+            states["age_s"].to_numpy(dtype=float),
+        )
+
+    def on(self, line_id: str) -> Vehicles:
+        mask = self.line_id == line_id
+        return Vehicles(*(getattr(self, f.name)[mask] for f in fields(self)))
+
+
+def line_row(line_id: str, name: str, scheduled: int, vehicles: Vehicles, stops_s: np.ndarray) -> LineRow:
+    """One line's KPIs from its vehicles' states and its stops' positions along it."""
+    s, d = vehicles.s_m, vehicles.direction
     gaps = np.concatenate([bus.headway_gaps(s[d == way]) for way in (1, -1)])
-    delays = states["delay_s"].to_numpy(dtype=float)
-    loads = states["load"].to_numpy(dtype=float)
+    loads = vehicles.load
     return LineRow(
-        line_id=str(line["line_id"]),
-        name=str(line["name"]),
-        scheduled=int(line["scheduled_vehicles"]),
-        in_service=len(states),
-        on_time=bus.on_time_rate(delays.tolist()),
+        line_id=line_id,
+        name=name,
+        scheduled=scheduled,
+        in_service=len(s),
+        on_time=bus.on_time_rate(vehicles.delay_s.tolist()),
         regularity=bus.headway_regularity(gaps),
         load=float(loads.mean()) if len(loads) else None,
-        crowded=int(states["crowded"].sum()),
-        coverage=bus.prediction_coverage(stops_s, states) if len(stops_s) else None,
+        crowded=int(vehicles.crowded.sum()),
+        coverage=bus.covered_share(stops_s, s, d, vehicles.age_s) if len(stops_s) else None,
     )
 
 
@@ -427,12 +455,14 @@ def bus_panel(
     states, screened = bus_states(pings, all_lines, set(lines["line_id"]), district, now, screen)
     located = stop_positions(stops.loc[stops["line_id"].isin(lines["line_id"])], all_lines)
     rows, covered, n_stops = [], 0, 0
-    by_line = {str(k): g for k, g in states.groupby("line_id", sort=False)}
-    stops_by_line = {str(k): g["s_m"].to_numpy(dtype=float) for k, g in located.groupby("line_id", sort=False)}
-    for _, line in lines.sort_values("line_id").iterrows():
-        mine = by_line.get(str(line["line_id"]), states.iloc[0:0])
-        stops_s = stops_by_line.get(str(line["line_id"]), np.empty(0))
-        row = line_row(line, mine, stops_s)
+    vehicles = Vehicles.of(states)
+    stop_line, stop_s = located["line_id"].to_numpy(dtype=object), located["s_m"].to_numpy(dtype=float)
+    ordered = lines.sort_values("line_id")
+    for line_id, name, scheduled in zip(
+        ordered["line_id"].tolist(), ordered["name"].tolist(), ordered["scheduled_vehicles"].tolist(), strict=True
+    ):
+        stops_s = stop_s[stop_line == line_id]
+        row = line_row(str(line_id), str(name), int(scheduled), vehicles.on(line_id), stops_s)
         rows.append(row)
         if row.coverage is not None:
             covered += round(row.coverage * len(stops_s))
@@ -537,11 +567,13 @@ def tpi_panel(
     known = current.loc[current["speed_kmh"].notna()]
     value = traffic.district_tpi(known[["length_m", "speed_kmh", "road_class"]]) if len(known) else None
     ends = hour_ends(now)
-    mine = speeds.loc[speeds["segment_id"].isin(segments["segment_id"])]
     if closed is None:
+        mine = speeds.loc[speeds["segment_id"].isin(segments["segment_id"])]
         today = traffic.hourly_tpi(mine, segments, ends)
     else:
-        recent = mine.loc[mine["ts"] > ends[-2]]
+        # the current hour first: a few hundred of the day's rows to match against the scope's segments
+        recent = speeds.loc[speeds["ts"] > ends[-2]]
+        recent = recent.loc[recent["segment_id"].isin(segments["segment_id"])]
         today = pd.concat([closed.reindex(ends[:-1]), traffic.hourly_tpi(recent, segments, ends[-1:])])
     week = last_week.reindex(ends) if last_week is not None else pd.Series(np.nan, index=ends)
     return TpiPanel(
