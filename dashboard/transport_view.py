@@ -557,13 +557,15 @@ def tpi_panel(
     now: datetime,
     closed: pd.Series | None = None,
     last_week: pd.Series | None = None,
+    current: pd.DataFrame | None = None,
 ) -> TpiPanel:
     """The scope's TPI now and per hour over the last 24 h, against the same hours 7 days earlier.
 
     ``closed`` may carry the TPI of the 23 closed hours already (they do not change within the hour);
-    ``last_week`` the curve of the same 24 hours a week earlier, indexed by this week's hours.
+    ``last_week`` the curve of the same 24 hours a week earlier, indexed by this week's hours; ``current``
+    :func:`segments_now` of the same segments, speeds and "now".
     """
-    current = segments_now(segments, speeds, now)
+    current = segments_now(segments, speeds, now) if current is None else current
     known = current.loc[current["speed_kmh"].notna()]
     value = traffic.district_tpi(known[["length_m", "speed_kmh", "road_class"]]) if len(known) else None
     ends = hour_ends(now)
@@ -595,10 +597,14 @@ def week_before(speeds: pd.DataFrame, segments: pd.DataFrame, ends: pd.DatetimeI
 
 
 def worst_rows(
-    segments: pd.DataFrame, speeds: pd.DataFrame, now: datetime, n: int = MAX_WORST
+    segments: pd.DataFrame,
+    speeds: pd.DataFrame,
+    now: datetime,
+    n: int = MAX_WORST,
+    current: pd.DataFrame | None = None,
 ) -> tuple[SegmentRow, ...]:
-    """The most congested segments in scope now."""
-    worst = traffic.worst_segments(segments_now(segments, speeds, now), n)
+    """The most congested segments in scope now (``current``: :func:`segments_now` of the same, if at hand)."""
+    worst = traffic.worst_segments(segments_now(segments, speeds, now) if current is None else current, n)
     return tuple(
         SegmentRow(str(r.segment_id), str(r.name), str(r.road_class), float(r.speed_kmh), int(r.level))
         for r in worst.itertuples(index=False)
@@ -642,7 +648,7 @@ def accident_panel(accidents: pd.DataFrame, segments: pd.DataFrame, now: datetim
 def parking_panel(lots: pd.DataFrame, occupancy: pd.DataFrame, now: datetime) -> ParkingPanel:
     """Each lot in scope with occupancy and free spaces, and their total."""
     latest = latest_per(occupancy, "lot_id", now, timedelta(minutes=30))
-    table = traffic.parking_lots(lots, latest)
+    table = traffic.parking_lots(lots[["lot_id", "name", "capacity"]], latest)  # the columns shown: a lighter merge
     return ParkingPanel(
         lots=tuple(
             LotRow(
@@ -715,6 +721,29 @@ def pings_today(live: Live, now: datetime) -> pd.DataFrame | Failed:
         (t, t + timedelta(minutes=10), 600)
         for t in pd.date_range(hour, block, freq="10min", inclusive="left").to_pydatetime()
     ]
+    # The closed spans joined once per ten-minute block and kept in this process (see cached_here): a trip
+    # refreshing every few seconds no longer unpickles and joins a dozen hours of pings each time.
+    closed: pd.DataFrame | Failed = cached_here(
+        live.cache,
+        live.locks,
+        live.here,
+        f"trn:day-closed:{midnight.isoformat()}:{block.isoformat()}",
+        600,
+        partial(_closed_today, live, spans),
+        lambda got: isinstance(got, Failed) and live.ttl,
+        lock="trn:day-closed",
+    )
+    if isinstance(closed, Failed):
+        return closed
+    tail = live.rows("bus_positions")
+    if isinstance(tail, Failed):
+        return tail
+    last = _minutely(tail.frame.loc[tail.frame["ts"] > pd.Timestamp(block)])
+    return pd.concat([p for p in (closed, last) if len(p)] or [last], ignore_index=True)
+
+
+def _closed_today(live: Live, spans: list[tuple[datetime, datetime, int]]) -> pd.DataFrame | Failed:
+    """The closed spans' pings a minute apart, joined (an empty frame when there are none)."""
     parts = []
     for start, end, ttl in spans:
         got: pd.DataFrame | Failed = cached(
@@ -723,11 +752,8 @@ def pings_today(live: Live, now: datetime) -> pd.DataFrame | Failed:
         if isinstance(got, Failed):
             return got
         parts.append(got)
-    tail = live.rows("bus_positions")
-    if isinstance(tail, Failed):
-        return tail
-    parts.append(_minutely(tail.frame.loc[tail.frame["ts"] > pd.Timestamp(block)]))
-    return pd.concat([p for p in parts if len(p)] or [parts[-1]], ignore_index=True)
+    full = [p for p in parts if len(p)]
+    return pd.concat(full, ignore_index=True) if full else _minutely(pd.DataFrame())
 
 
 def _read_minutely(live: Live, start: datetime, end: datetime) -> pd.DataFrame | Failed:
@@ -767,14 +793,26 @@ def compute_view(live: Live, scope: Scope, now: datetime) -> TransportView:
     def stops(f: Frames, a: Areas) -> tuple[StopChoice, ...]:
         return stop_choices(f["bus_stops"], lines_in_scope(f["bus_lines"], f["bus_stops"], scope, a))
 
+    congestion: list[tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]] = []
+
+    def road(f: Frames, a: Areas) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """The scope's segments and their speeds now, once for the TPI and the worst segments (unless the feeds
+        were read again between the two panels)."""
+        if not congestion or congestion[0][0] is not f["road_segments"] or congestion[0][1] is not f["segment_speeds"]:
+            segs = assets_in_scope(f["road_segments"], scope, a, "road_segments", "segment_id")
+            congestion[:] = [
+                (f["road_segments"], f["segment_speeds"], segs, segments_now(segs, f["segment_speeds"], now))
+            ]
+        return congestion[0][2], congestion[0][3]
+
     def tpi(f: Frames, a: Areas) -> TpiPanel:
-        segs = assets_in_scope(f["road_segments"], scope, a, "road_segments", "segment_id")
+        segs, current = road(f, a)
         closed, week = tpi_curves(live, scope, segs, f["segment_speeds"], now)
-        return tpi_panel(segs, f["segment_speeds"], now, closed, week)
+        return tpi_panel(segs, f["segment_speeds"], now, closed, week, current)
 
     def worst(f: Frames, a: Areas) -> tuple[SegmentRow, ...]:
-        segs = assets_in_scope(f["road_segments"], scope, a, "road_segments", "segment_id")
-        return worst_rows(segs, f["segment_speeds"], now)
+        segs, current = road(f, a)
+        return worst_rows(segs, f["segment_speeds"], now, current=current)
 
     def parking(f: Frames, a: Areas) -> ParkingPanel:
         lots = assets_in_scope(f["parking_lots"], scope, a, "parking_lots", "lot_id")
