@@ -746,8 +746,14 @@ def _closed_today(live: Live, spans: list[tuple[datetime, datetime, int]]) -> pd
     """The closed spans' pings a minute apart, joined (an empty frame when there are none)."""
     parts = []
     for start, end, ttl in spans:
+        # keyed by start and end: the hour from 03:00 and the ten minutes from 03:00 are different spans (under
+        # one key, a trip just after 04:00 took the block kept at 03:5x for the whole hour)
         got: pd.DataFrame | Failed = cached(
-            live.cache, live.locks, f"trn:day:{start.isoformat()}", ttl, partial(_read_minutely, live, start, end)
+            live.cache,
+            live.locks,
+            f"trn:day:{start.isoformat()}/{end.isoformat()}",
+            ttl,
+            partial(_read_minutely, live, start, end),
         )
         if isinstance(got, Failed):
             return got

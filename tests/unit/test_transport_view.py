@@ -239,3 +239,21 @@ def test_every_scope_and_stop_shows_what_a_full_screening_gives(services_at_now)
     for stop in ("L01-S04", "L01-S01", "L02-S03", "L05-S07"):
         want = tv.arrival_panel(stop, f["bus_positions"], f["bus_lines"], f["bus_stops"], district, NOW)
         assert want is not None and tv.arrivals_view(live, stop, NOW) == want
+
+
+def test_todays_pings_from_the_kept_closed_join_are_the_spans_read_one_by_one(services_at_now) -> None:  # type: ignore[no-untyped-def]
+    live = services_at_now().live
+    for now in (NOW, NOW - timedelta(minutes=23), NOW - timedelta(minutes=3)):
+        at = pd.Timestamp(now)
+        midnight, hour, block = at.tz_convert(TZ).normalize().tz_convert("UTC"), at.floor("h"), at.floor("10min")
+        starts = [*pd.date_range(midnight, hour, freq="h", inclusive="left")]
+        ends = [*starts[1:], hour] if starts else []
+        blocks = [*pd.date_range(hour, block, freq="10min", inclusive="left")]
+        spans = [*zip(starts, ends, strict=True), *((b, b + pd.Timedelta(minutes=10)) for b in blocks)]
+        parts = [tv._read_minutely(live, s.to_pydatetime(), e.to_pydatetime()) for s, e in spans]
+        tail = live.rows("bus_positions").frame  # type: ignore[union-attr]
+        parts.append(tv._minutely(tail.loc[tail["ts"] > block]))
+        want = pd.concat([p for p in parts if len(p)] or [parts[-1]], ignore_index=True)
+        assert len(want) > 60
+        pd.testing.assert_frame_equal(tv.pings_today(live, now), want, check_exact=True)
+        pd.testing.assert_frame_equal(tv.pings_today(live, now), want, check_exact=True)  # from the kept join
