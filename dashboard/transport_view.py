@@ -13,9 +13,10 @@ segments, accidents and parking lots inside it; a line, segment or lot asset sho
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from functools import partial
 from typing import TypeVar
@@ -26,7 +27,7 @@ import shapely
 
 from dashboard.areas import Areas
 from dashboard.domain import bus, traffic
-from dashboard.live import Failed, Live, Rows, cached, latest_per, panel
+from dashboard.live import Failed, Live, Rows, cached, cached_here, latest_per, panel
 from dashboard.scope import Scope
 from dashboard.timeutil import TZ
 from datasources import SourceError
@@ -47,9 +48,13 @@ MAX_HOTSPOTS = 8
 MAX_ARRIVALS = 6
 #: Closed hours of today's pings are read once and kept this long (they no longer change).
 CLOSED_TTL = 6 * 3600
+#: A screening is keyed by everything it was computed from, so this only bounds how long an unused one is kept.
+SCREEN_TTL = 60
 
 T = TypeVar("T")
 Frames = Mapping[str, pd.DataFrame]
+#: How pings become a :class:`Fleet`: :func:`fleet_of` itself, or a memo of it (see :func:`screener`).
+Screen = Callable[[pd.DataFrame, pd.DataFrame, shapely.Geometry], "Fleet"]
 
 
 # ---- results ----------------------------------------------------------------------------------------
@@ -241,14 +246,102 @@ def district_shape(areas: Areas) -> shapely.Geometry:
     return shape
 
 
+@dataclass(frozen=True)
+class Fleet:
+    """What the pings say whatever the scope: their screening, and every vehicle's state from its kept pings."""
+
+    screened: bus.Screened
+    #: :func:`bus.vehicle_states` of every kept ping; ``age_s`` as of the newest ping (:func:`scope_states`
+    #: measures it again from the "now" asked).
+    states: pd.DataFrame
+
+
+def fleet_of(pings: pd.DataFrame, lines: pd.DataFrame, district: shapely.Geometry) -> Fleet:
+    """Screen ``pings`` against every line and the district, and take each vehicle's state from the kept ones."""
+    screened = bus.screen_pings(pings, lines, district)
+    kept = screened.kept
+    newest = kept["ts"].max() if len(kept) else pd.Timestamp(0, tz="UTC")
+    return Fleet(screened, bus.vehicle_states(kept, newest.to_pydatetime()))
+
+
+def scope_states(fleet: Fleet, line_ids: Collection[str], now: datetime) -> pd.DataFrame:
+    """``bus.vehicle_states`` of the kept pings on ``line_ids`` up to ``now``, from the fleet's states.
+
+    A vehicle's state depends on its own pings only, so a vehicle whose kept pings all lie on ``line_ids`` (the
+    usual case) has the fleet's state, its age measured from ``now``; one that also pinged on another line in the
+    window is computed again from its pings on ``line_ids``. Pings after ``now`` (a "now" in the past) are left
+    out by computing everything again.
+    """
+    kept, at = fleet.screened.kept, pd.Timestamp(now)
+    if kept.empty or kept["ts"].max() > at:
+        mine = kept.loc[(kept["ts"] <= at) & kept["line_id"].isin(line_ids)]
+        return bus.vehicle_states(mine, now)
+    on = kept["line_id"].isin(line_ids).to_numpy()
+    if not on.any():
+        return bus.vehicle_states(kept.iloc[0:0], now)
+    # sets of distinct ids: pandas' isin over arrow strings converts each value it is given, one by one
+    vehicles = kept["vehicle_id"]
+    mine = set(vehicles[on].unique())
+    mixed = sorted(mine & set(vehicles[~on].unique()))
+    pure = fleet.states.loc[fleet.states["vehicle_id"].isin(sorted(mine.difference(mixed)))]
+    pure = pure.assign(age_s=(at - pure["ts"]).dt.total_seconds())
+    if mixed:
+        again = bus.vehicle_states(kept.loc[on & vehicles.isin(mixed).to_numpy()], now)
+        pure = pd.concat([pure, again]).sort_values("vehicle_id", kind="stable")
+    return pure.reset_index(drop=True)
+
+
+def screening_key(pings: pd.DataFrame, lines: pd.DataFrame, district: shapely.Geometry) -> str:
+    """A digest of everything :func:`fleet_of` reads: every ping's values in delivery order, each line's id and
+    geometry, the district outline and the thresholds. Equal digests give equal fleets, so a fleet kept under it
+    is the one a full screening would give now: a ping appended, rewritten or removed, or a line or the outline
+    redrawn, is a new digest."""
+    h = hashlib.blake2b(digest_size=16)
+    h.update(repr([(str(c), str(t)) for c, t in pings.dtypes.items()]).encode())
+    h.update(pd.util.hash_pandas_object(pings, index=False).to_numpy().tobytes())
+    h.update(repr(lines["line_id"].tolist()).encode())
+    for wkb in shapely.to_wkb(lines["geometry"].to_numpy()):
+        h.update(b"\0" if wkb is None else len(wkb).to_bytes(4, "big") + wkb)
+    h.update(shapely.to_wkb(district))
+    h.update(f"{bus.MAX_OFF_ROUTE_M}|{bus.MAX_JUMP_KMH}|{bus.MIN_MOVE_M}".encode())
+    return h.hexdigest()
+
+
+def screener(live: Live, name: str) -> Screen:
+    """:func:`fleet_of`, computed once per distinct input for every scope, callback and worker.
+
+    The fleet is kept in the shared cache under :func:`screening_key` (a refresh screens the same pings for the
+    scene at each scope, the arrival panel and the rating's coverage badge); ``name`` is the slot this process
+    keeps its last one in (one per kind of caller, so that they do not evict each other).
+    """
+
+    def screen(pings: pd.DataFrame, lines: pd.DataFrame, district: shapely.Geometry) -> Fleet:
+        key = f"trn:fleet:{screening_key(pings, lines, district)}"
+        return cached_here(
+            live.cache,
+            live.locks,
+            live.here,
+            key,
+            SCREEN_TTL,
+            lambda: fleet_of(pings, lines, district),
+            lock=f"trn:fleet:{name}",
+        )
+
+    return screen
+
+
 def bus_states(
-    pings: pd.DataFrame, all_lines: pd.DataFrame, line_ids: Collection[str], district: shapely.Geometry, now: datetime
+    pings: pd.DataFrame,
+    all_lines: pd.DataFrame,
+    line_ids: Collection[str],
+    district: shapely.Geometry,
+    now: datetime,
+    screen: Screen = fleet_of,
 ) -> tuple[pd.DataFrame, bus.Screened]:
     """(state now of each in-service vehicle of ``line_ids``, the screening of every ping against all lines)."""
-    screened = bus.screen_pings(pings, all_lines, district)
-    kept = screened.kept.loc[screened.kept["ts"] <= pd.Timestamp(now)]
-    states = bus.vehicle_states(kept.loc[kept["line_id"].isin(line_ids)], now)
-    return states.loc[states["age_s"] <= IN_SERVICE.total_seconds()].reset_index(drop=True), screened
+    fleet = screen(pings, all_lines, district)
+    states = scope_states(fleet, line_ids, now)
+    return states.loc[states["age_s"] <= IN_SERVICE.total_seconds()].reset_index(drop=True), fleet.screened
 
 
 def stop_positions(stops: pd.DataFrame, lines: pd.DataFrame) -> pd.DataFrame:
@@ -256,23 +349,51 @@ def stop_positions(stops: pd.DataFrame, lines: pd.DataFrame) -> pd.DataFrame:
     return bus.locate(stops, lines)
 
 
-def line_row(line: pd.Series, states: pd.DataFrame, stops_s: np.ndarray) -> LineRow:
-    """One line's KPIs from its vehicles' states and its stops' positions."""
-    s = states["s_m"].to_numpy(dtype=float)
-    d = states["direction"].to_numpy(dtype=int)
+@dataclass(frozen=True)
+class Vehicles:
+    """The vehicle-state columns a line's KPIs read, as arrays: a line's vehicles are a mask away (slicing a
+    frame per line cost more than the KPIs themselves)."""
+
+    line_id: np.ndarray
+    s_m: np.ndarray
+    direction: np.ndarray
+    delay_s: np.ndarray
+    load: np.ndarray
+    crowded: np.ndarray
+    age_s: np.ndarray
+
+    @classmethod
+    def of(cls, states: pd.DataFrame) -> Vehicles:
+        return cls(
+            states["line_id"].to_numpy(dtype=object),
+            states["s_m"].to_numpy(dtype=float),
+            states["direction"].to_numpy(dtype=int),
+            states["delay_s"].to_numpy(dtype=float),
+            states["load"].to_numpy(dtype=float),
+            states["crowded"].to_numpy(dtype=bool),
+            states["age_s"].to_numpy(dtype=float),
+        )
+
+    def on(self, line_id: str) -> Vehicles:
+        mask = self.line_id == line_id
+        return Vehicles(*(getattr(self, f.name)[mask] for f in fields(self)))
+
+
+def line_row(line_id: str, name: str, scheduled: int, vehicles: Vehicles, stops_s: np.ndarray) -> LineRow:
+    """One line's KPIs from its vehicles' states and its stops' positions along it."""
+    s, d = vehicles.s_m, vehicles.direction
     gaps = np.concatenate([bus.headway_gaps(s[d == way]) for way in (1, -1)])
-    delays = states["delay_s"].to_numpy(dtype=float)
-    loads = states["load"].to_numpy(dtype=float)
+    loads = vehicles.load
     return LineRow(
-        line_id=str(line["line_id"]),
-        name=str(line["name"]),
-        scheduled=int(line["scheduled_vehicles"]),
-        in_service=len(states),
-        on_time=bus.on_time_rate(delays.tolist()),
+        line_id=line_id,
+        name=name,
+        scheduled=scheduled,
+        in_service=len(s),
+        on_time=bus.on_time_rate(vehicles.delay_s.tolist()),
         regularity=bus.headway_regularity(gaps),
         load=float(loads.mean()) if len(loads) else None,
-        crowded=int(states["crowded"].sum()),
-        coverage=bus.prediction_coverage(stops_s, states) if len(stops_s) else None,
+        crowded=int(vehicles.crowded.sum()),
+        coverage=bus.covered_share(stops_s, s, d, vehicles.age_s) if len(stops_s) else None,
     )
 
 
@@ -328,17 +449,20 @@ def bus_panel(
     scope: Scope,
     now: datetime,
     rejected: int = 0,
+    screen: Screen = fleet_of,
 ) -> BusPanel:
     """Per-line and scope-wide bus KPIs of ``lines`` (those in scope) from the recent pings of every line."""
-    states, screened = bus_states(pings, all_lines, set(lines["line_id"]), district, now)
+    states, screened = bus_states(pings, all_lines, set(lines["line_id"]), district, now, screen)
     located = stop_positions(stops.loc[stops["line_id"].isin(lines["line_id"])], all_lines)
     rows, covered, n_stops = [], 0, 0
-    by_line = {str(k): g for k, g in states.groupby("line_id", sort=False)}
-    stops_by_line = {str(k): g["s_m"].to_numpy(dtype=float) for k, g in located.groupby("line_id", sort=False)}
-    for _, line in lines.sort_values("line_id").iterrows():
-        mine = by_line.get(str(line["line_id"]), states.iloc[0:0])
-        stops_s = stops_by_line.get(str(line["line_id"]), np.empty(0))
-        row = line_row(line, mine, stops_s)
+    vehicles = Vehicles.of(states)
+    stop_line, stop_s = located["line_id"].to_numpy(dtype=object), located["s_m"].to_numpy(dtype=float)
+    ordered = lines.sort_values("line_id")
+    for line_id, name, scheduled in zip(
+        ordered["line_id"].tolist(), ordered["name"].tolist(), ordered["scheduled_vehicles"].tolist(), strict=True
+    ):
+        stops_s = stop_s[stop_line == line_id]
+        row = line_row(str(line_id), str(name), int(scheduled), vehicles.on(line_id), stops_s)
         rows.append(row)
         if row.coverage is not None:
             covered += round(row.coverage * len(stops_s))
@@ -368,6 +492,7 @@ def arrival_panel(
     stops: pd.DataFrame,
     district: shapely.Geometry,
     now: datetime,
+    screen: Screen = fleet_of,
 ) -> ArrivalPanel | None:
     """The next vehicles at a stop (soonest first), or None when the stop is unknown."""
     stop = stops.loc[stops["stop_id"] == stop_id]
@@ -375,7 +500,7 @@ def arrival_panel(
         return None
     line_id = str(stop["line_id"].iloc[0])
     line = lines.loc[lines["line_id"] == line_id]
-    states, _ = bus_states(pings.loc[pings["line_id"] == line_id], lines, {line_id}, district, now)
+    states, _ = bus_states(pings.loc[pings["line_id"] == line_id], lines, {line_id}, district, now, screen)
     stop_s = float(bus.locate(stop, line)["s_m"].iloc[0])
     predicted = bus.predict_arrivals(stop_s, states, bus.operating_speed(states)) if len(states) else None
     load = dict(zip(states["vehicle_id"], states["load"], strict=True))
@@ -432,21 +557,25 @@ def tpi_panel(
     now: datetime,
     closed: pd.Series | None = None,
     last_week: pd.Series | None = None,
+    current: pd.DataFrame | None = None,
 ) -> TpiPanel:
     """The scope's TPI now and per hour over the last 24 h, against the same hours 7 days earlier.
 
     ``closed`` may carry the TPI of the 23 closed hours already (they do not change within the hour);
-    ``last_week`` the curve of the same 24 hours a week earlier, indexed by this week's hours.
+    ``last_week`` the curve of the same 24 hours a week earlier, indexed by this week's hours; ``current``
+    :func:`segments_now` of the same segments, speeds and "now".
     """
-    current = segments_now(segments, speeds, now)
+    current = segments_now(segments, speeds, now) if current is None else current
     known = current.loc[current["speed_kmh"].notna()]
     value = traffic.district_tpi(known[["length_m", "speed_kmh", "road_class"]]) if len(known) else None
     ends = hour_ends(now)
-    mine = speeds.loc[speeds["segment_id"].isin(segments["segment_id"])]
     if closed is None:
+        mine = speeds.loc[speeds["segment_id"].isin(segments["segment_id"])]
         today = traffic.hourly_tpi(mine, segments, ends)
     else:
-        recent = mine.loc[mine["ts"] > ends[-2]]
+        # the current hour first: a few hundred of the day's rows to match against the scope's segments
+        recent = speeds.loc[speeds["ts"] > ends[-2]]
+        recent = recent.loc[recent["segment_id"].isin(segments["segment_id"])]
         today = pd.concat([closed.reindex(ends[:-1]), traffic.hourly_tpi(recent, segments, ends[-1:])])
     week = last_week.reindex(ends) if last_week is not None else pd.Series(np.nan, index=ends)
     return TpiPanel(
@@ -468,10 +597,14 @@ def week_before(speeds: pd.DataFrame, segments: pd.DataFrame, ends: pd.DatetimeI
 
 
 def worst_rows(
-    segments: pd.DataFrame, speeds: pd.DataFrame, now: datetime, n: int = MAX_WORST
+    segments: pd.DataFrame,
+    speeds: pd.DataFrame,
+    now: datetime,
+    n: int = MAX_WORST,
+    current: pd.DataFrame | None = None,
 ) -> tuple[SegmentRow, ...]:
-    """The most congested segments in scope now."""
-    worst = traffic.worst_segments(segments_now(segments, speeds, now), n)
+    """The most congested segments in scope now (``current``: :func:`segments_now` of the same, if at hand)."""
+    worst = traffic.worst_segments(segments_now(segments, speeds, now) if current is None else current, n)
     return tuple(
         SegmentRow(str(r.segment_id), str(r.name), str(r.road_class), float(r.speed_kmh), int(r.level))
         for r in worst.itertuples(index=False)
@@ -515,7 +648,7 @@ def accident_panel(accidents: pd.DataFrame, segments: pd.DataFrame, now: datetim
 def parking_panel(lots: pd.DataFrame, occupancy: pd.DataFrame, now: datetime) -> ParkingPanel:
     """Each lot in scope with occupancy and free spaces, and their total."""
     latest = latest_per(occupancy, "lot_id", now, timedelta(minutes=30))
-    table = traffic.parking_lots(lots, latest)
+    table = traffic.parking_lots(lots[["lot_id", "name", "capacity"]], latest)  # the columns shown: a lighter merge
     return ParkingPanel(
         lots=tuple(
             LotRow(
@@ -588,19 +721,45 @@ def pings_today(live: Live, now: datetime) -> pd.DataFrame | Failed:
         (t, t + timedelta(minutes=10), 600)
         for t in pd.date_range(hour, block, freq="10min", inclusive="left").to_pydatetime()
     ]
+    # The closed spans joined once per ten-minute block and kept in this process (see cached_here): a trip
+    # refreshing every few seconds no longer unpickles and joins a dozen hours of pings each time.
+    closed: pd.DataFrame | Failed = cached_here(
+        live.cache,
+        live.locks,
+        live.here,
+        f"trn:day-closed:{midnight.isoformat()}:{block.isoformat()}",
+        600,
+        partial(_closed_today, live, spans),
+        lambda got: isinstance(got, Failed) and live.ttl,
+        lock="trn:day-closed",
+    )
+    if isinstance(closed, Failed):
+        return closed
+    tail = live.rows("bus_positions")
+    if isinstance(tail, Failed):
+        return tail
+    last = _minutely(tail.frame.loc[tail.frame["ts"] > pd.Timestamp(block)])
+    return pd.concat([p for p in (closed, last) if len(p)] or [last], ignore_index=True)
+
+
+def _closed_today(live: Live, spans: list[tuple[datetime, datetime, int]]) -> pd.DataFrame | Failed:
+    """The closed spans' pings a minute apart, joined (an empty frame when there are none)."""
     parts = []
     for start, end, ttl in spans:
+        # keyed by start and end: the hour from 03:00 and the ten minutes from 03:00 are different spans (under
+        # one key, a trip just after 04:00 took the block kept at 03:5x for the whole hour)
         got: pd.DataFrame | Failed = cached(
-            live.cache, live.locks, f"trn:day:{start.isoformat()}", ttl, partial(_read_minutely, live, start, end)
+            live.cache,
+            live.locks,
+            f"trn:day:{start.isoformat()}/{end.isoformat()}",
+            ttl,
+            partial(_read_minutely, live, start, end),
         )
         if isinstance(got, Failed):
             return got
         parts.append(got)
-    tail = live.rows("bus_positions")
-    if isinstance(tail, Failed):
-        return tail
-    parts.append(_minutely(tail.frame.loc[tail.frame["ts"] > pd.Timestamp(block)]))
-    return pd.concat([p for p in parts if len(p)] or [parts[-1]], ignore_index=True)
+    full = [p for p in parts if len(p)]
+    return pd.concat(full, ignore_index=True) if full else _minutely(pd.DataFrame())
 
 
 def _read_minutely(live: Live, start: datetime, end: datetime) -> pd.DataFrame | Failed:
@@ -626,20 +785,40 @@ def compute_view(live: Live, scope: Scope, now: datetime) -> TransportView:
         got = live.rows("bus_positions")
         rejected = got.report.rejected if isinstance(got, Rows) and got.report else 0
         return bus_panel(
-            f["bus_positions"], f["bus_lines"], lines, f["bus_stops"], district_shape(a), scope, now, rejected
+            f["bus_positions"],
+            f["bus_lines"],
+            lines,
+            f["bus_stops"],
+            district_shape(a),
+            scope,
+            now,
+            rejected,
+            screener(live, "all"),
         )
 
     def stops(f: Frames, a: Areas) -> tuple[StopChoice, ...]:
         return stop_choices(f["bus_stops"], lines_in_scope(f["bus_lines"], f["bus_stops"], scope, a))
 
+    congestion: list[tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]] = []
+
+    def road(f: Frames, a: Areas) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """The scope's segments and their speeds now, once for the TPI and the worst segments (unless the feeds
+        were read again between the two panels)."""
+        if not congestion or congestion[0][0] is not f["road_segments"] or congestion[0][1] is not f["segment_speeds"]:
+            segs = assets_in_scope(f["road_segments"], scope, a, "road_segments", "segment_id")
+            congestion[:] = [
+                (f["road_segments"], f["segment_speeds"], segs, segments_now(segs, f["segment_speeds"], now))
+            ]
+        return congestion[0][2], congestion[0][3]
+
     def tpi(f: Frames, a: Areas) -> TpiPanel:
-        segs = assets_in_scope(f["road_segments"], scope, a, "road_segments", "segment_id")
+        segs, current = road(f, a)
         closed, week = tpi_curves(live, scope, segs, f["segment_speeds"], now)
-        return tpi_panel(segs, f["segment_speeds"], now, closed, week)
+        return tpi_panel(segs, f["segment_speeds"], now, closed, week, current)
 
     def worst(f: Frames, a: Areas) -> tuple[SegmentRow, ...]:
-        segs = assets_in_scope(f["road_segments"], scope, a, "road_segments", "segment_id")
-        return worst_rows(segs, f["segment_speeds"], now)
+        segs, current = road(f, a)
+        return worst_rows(segs, f["segment_speeds"], now, current=current)
 
     def parking(f: Frames, a: Areas) -> ParkingPanel:
         lots = assets_in_scope(f["parking_lots"], scope, a, "parking_lots", "lot_id")
@@ -670,12 +849,14 @@ def accidents_view(live: Live, scope: Scope, now: datetime, days: int) -> Accide
 
 def arrivals_view(live: Live, stop_id: str, now: datetime) -> ArrivalPanel | Failed | None:
     """The arrival prediction at one stop."""
-    return _panel(
-        live,
-        live.areas(),
-        PANEL_FEEDS["buses"],
-        lambda f, a: arrival_panel(stop_id, f["bus_positions"], f["bus_lines"], f["bus_stops"], district_shape(a), now),
-    )
+
+    def arrivals(f: Frames, a: Areas) -> ArrivalPanel | None:
+        stops = f["bus_stops"]
+        line = stops.loc[stops["stop_id"] == stop_id, "line_id"]
+        screen = screener(live, f"line:{line.iloc[0]}" if len(line) else "line")
+        return arrival_panel(stop_id, f["bus_positions"], f["bus_lines"], stops, district_shape(a), now, screen)
+
+    return _panel(live, live.areas(), PANEL_FEEDS["buses"], arrivals)
 
 
 def trip_view(live: Live, vehicle_id: str, now: datetime) -> Trip | Failed | None:

@@ -277,12 +277,29 @@ def prediction_coverage(
     stops_s: Sequence[float] | np.ndarray, states: pd.DataFrame, fresh: timedelta = FRESH
 ) -> float | None:
     """Share of stops with at least one approaching vehicle whose ping is fresh; None without stops."""
+    return covered_share(
+        stops_s,
+        states["s_m"].to_numpy(dtype=float),
+        states["direction"].to_numpy(dtype=int),
+        states["age_s"].to_numpy(dtype=float),
+        fresh,
+    )
+
+
+def covered_share(
+    stops_s: Sequence[float] | np.ndarray,
+    s_m: np.ndarray,
+    direction: np.ndarray,
+    age_s: np.ndarray,
+    fresh: timedelta = FRESH,
+) -> float | None:
+    """:func:`prediction_coverage` over the vehicles' positions, directions and ping ages as arrays."""
     stops = np.asarray(stops_s, dtype=float)
     if not len(stops):
         return None
-    ok = states["age_s"].to_numpy(dtype=float) <= fresh.total_seconds()
-    s = states["s_m"].to_numpy(dtype=float)[ok][None, :]
-    d = states["direction"].to_numpy(dtype=int)[ok][None, :]
+    ok = np.asarray(age_s, dtype=float) <= fresh.total_seconds()
+    s = np.asarray(s_m, dtype=float)[ok][None, :]
+    d = np.asarray(direction, dtype=int)[ok][None, :]
     at = stops[:, None]
     covered = (((d > 0) & (s <= at)) | ((d < 0) & (s >= at))).any(axis=1)
     return float(covered.mean())

@@ -7,6 +7,8 @@ from datetime import timedelta
 
 import pandas as pd
 import pytest
+import shapely
+import shapely.affinity
 
 from dashboard import transport_view as tv
 from dashboard.live import Failed
@@ -145,3 +147,113 @@ def test_a_trip_is_the_same_whatever_zone_now_is_given_in(services_at_now) -> No
     utc = tv.trip_view(live, "L01-V003", NOW)
     local = tv.trip_view(live, "L01-V003", NOW.astimezone(TZ))
     assert isinstance(utc, tv.Trip) and utc == local
+
+
+# ---- the fleet (screening and vehicle states) kept across scopes and refreshes -------------------------
+
+
+def _frames(live):  # type: ignore[no-untyped-def]
+    return {feed: live.rows(feed).frame for feed in ("bus_positions", "bus_lines", "bus_stops")}
+
+
+def assert_same_fleet(got: tv.Fleet, want: tv.Fleet) -> None:
+    pd.testing.assert_frame_equal(got.screened.kept, want.screened.kept, check_exact=True)
+    pd.testing.assert_frame_equal(got.screened.flagged, want.screened.flagged, check_exact=True)
+    pd.testing.assert_frame_equal(got.states, want.states, check_exact=True)
+
+
+def test_a_kept_fleet_is_what_a_full_screening_of_the_pings_gives_now(services_at_now, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    live = services_at_now().live
+    f = _frames(live)
+    pings, lines, district = f["bus_positions"], f["bus_lines"], tv.district_shape(live.areas())
+    full, computed = tv.fleet_of, []
+    monkeypatch.setattr(tv, "fleet_of", lambda *args: computed.append(1) or full(*args))
+    screen = tv.screener(live, "all")
+    first = screen(pings, lines, district)
+    assert_same_fleet(first, full(pings, lines, district))
+    assert screen(pings, lines, district) is first and len(computed) == 1  # kept: not screened again
+    assert_same_fleet(tv.screener(live, "another")(pings.copy(), lines.copy(), district), first)
+    assert len(computed) == 1  # another caller, the same pings: the shared cache answers
+
+    last = pings.sort_values("ts").groupby("vehicle_id").tail(1).iloc[:2]
+    appended = pd.concat(
+        [
+            pings,
+            last.assign(ts=last["ts"] + pd.Timedelta(seconds=10), lon=last["lon"] + 0.05),  # 4.5 km in 10 s
+            last.iloc[:1].assign(vehicle_id="NEW-1", lat=last["lat"].iloc[0] + 0.02),  # 2.2 km off its line
+        ],
+        ignore_index=True,
+    )
+    rewritten = pings.copy()
+    rewritten.loc[rewritten.index[5], "lat"] += 0.01  # the same ping (vehicle, time), 1.1 km off its line
+    one = pings.index[pings["vehicle_id"] == pings["vehicle_id"].iloc[0]]
+    reordered = pings.loc[[*one[1:], one[0], *pings.index.difference(one)]]  # its first ping delivered last
+    fuller = pings.assign(on_board=pings["on_board"] + 1)  # no ping moves: only the loads change
+    redrawn = lines.assign(
+        geometry=[
+            shapely.affinity.translate(g, yoff=0.01) if i == "L01" else g
+            for i, g in lines[["line_id", "geometry"]].itertuples(index=False)
+        ]
+    )
+    town = shapely.union_all(live.areas().towns["geometry"].to_numpy()[:3])
+    for variant in (
+        (appended, lines, district),
+        (rewritten, lines, district),
+        (reordered, lines, district),
+        (fuller, lines, district),
+        (pings, redrawn, district),
+        (pings, lines, town),
+    ):
+        got = screen(*variant)
+        assert_same_fleet(got, full(*variant))
+        assert got.screened.counts() != first.screened.counts() or not got.states.equals(first.states)
+    assert len(computed) == 7
+
+
+def test_scope_states_are_the_vehicle_states_of_the_scopes_pings(services_at_now) -> None:  # type: ignore[no-untyped-def]
+    live = services_at_now().live
+    f = _frames(live)
+    pings = f["bus_positions"].copy()
+    switched = pings.index[pings["vehicle_id"] == "L01-V002"][:8]
+    pings.loc[switched, "vehicle_id"] = "L02-V001"  # a vehicle on two lines within the window
+    fleet = tv.fleet_of(pings, f["bus_lines"], tv.district_shape(live.areas()))
+    kept = fleet.screened.kept
+    assert kept.loc[kept["vehicle_id"] == "L02-V001", "line_id"].nunique() == 2
+    for line_ids in ({"L01"}, {"L02"}, {"L01", "L02"}, set(f["bus_lines"]["line_id"]), {"L99"}):
+        for now in (NOW, NOW - timedelta(minutes=4), NOW + timedelta(minutes=1)):
+            mine = kept.loc[(kept["ts"] <= pd.Timestamp(now)) & kept["line_id"].isin(line_ids)]
+            want = tv.bus.vehicle_states(mine, now)
+            pd.testing.assert_frame_equal(tv.scope_states(fleet, line_ids, now), want, check_exact=True)
+
+
+def test_every_scope_and_stop_shows_what_a_full_screening_gives(services_at_now) -> None:  # type: ignore[no-untyped-def]
+    live = services_at_now().live
+    f = _frames(live)
+    areas = live.areas()
+    district = tv.district_shape(areas)
+    for scope in (DISTRICT, SHANCHENG, L01):
+        view = tv.compute_view(live, scope, NOW)  # the town after the district: from the kept fleet
+        lines = tv.lines_in_scope(f["bus_lines"], f["bus_stops"], scope, areas)
+        full = tv.bus_panel(f["bus_positions"], f["bus_lines"], lines, f["bus_stops"], district, scope, NOW)
+        assert view.buses == full
+    for stop in ("L01-S04", "L01-S01", "L02-S03", "L05-S07"):
+        want = tv.arrival_panel(stop, f["bus_positions"], f["bus_lines"], f["bus_stops"], district, NOW)
+        assert want is not None and tv.arrivals_view(live, stop, NOW) == want
+
+
+def test_todays_pings_from_the_kept_closed_join_are_the_spans_read_one_by_one(services_at_now) -> None:  # type: ignore[no-untyped-def]
+    live = services_at_now().live
+    for now in (NOW, NOW - timedelta(minutes=23), NOW - timedelta(minutes=3)):
+        at = pd.Timestamp(now)
+        midnight, hour, block = at.tz_convert(TZ).normalize().tz_convert("UTC"), at.floor("h"), at.floor("10min")
+        starts = [*pd.date_range(midnight, hour, freq="h", inclusive="left")]
+        ends = [*starts[1:], hour] if starts else []
+        blocks = [*pd.date_range(hour, block, freq="10min", inclusive="left")]
+        spans = [*zip(starts, ends, strict=True), *((b, b + pd.Timedelta(minutes=10)) for b in blocks)]
+        parts = [tv._read_minutely(live, s.to_pydatetime(), e.to_pydatetime()) for s, e in spans]
+        tail = live.rows("bus_positions").frame  # type: ignore[union-attr]
+        parts.append(tv._minutely(tail.loc[tail["ts"] > block]))
+        want = pd.concat([p for p in parts if len(p)] or [parts[-1]], ignore_index=True)
+        assert len(want) > 60
+        pd.testing.assert_frame_equal(tv.pings_today(live, now), want, check_exact=True)
+        pd.testing.assert_frame_equal(tv.pings_today(live, now), want, check_exact=True)  # from the kept join
