@@ -265,17 +265,16 @@ def _problem(status: int, message: str) -> Response:
 
 def _forbidden_page(services: Services, who: Principal) -> Response:
     lang = request_lang(services.settings.language)
-    page = render_template_string(
+    return _page(
         FORBIDDEN,
+        403,
         lang=lang,
         title=t("auth.forbidden", lang),
         body=t("auth.forbidden.body", lang).format(role=t(f"role.{who.role}", lang)),
-        first=who.first_page(),
+        first=who.first_page() or "",
         home=t("auth.home", lang),
         logout=t("auth.logout", lang),
-        csrf=generate_csrf(),
     )
-    return Response(page, status=403, mimetype="text/html")
 
 
 # ---- headers --------------------------------------------------------------------------------------------------
@@ -385,8 +384,9 @@ def _safe_next(target: str | None) -> str | None:
 
 
 def _login_page(lang: str, target: str | None, error: str, status: int = 200) -> Response:
-    page = render_template_string(
+    return _page(
         LOGIN,
+        status,
         lang=lang,
         title=t("app.title", lang),
         heading=t("auth.title", lang),
@@ -397,25 +397,25 @@ def _login_page(lang: str, target: str | None, error: str, status: int = 200) ->
         other="en" if lang == "zh-CN" else "zh-CN",
         error=error,
         target=target or "",
-        csrf=generate_csrf(),
     )
-    response = Response(page, status=status, mimetype="text/html")
-    response.cache_control.no_store = True
-    return response
 
 
 def _logout_page(lang: str, status: int = 200) -> Response:
-    page = render_template_string(
+    return _page(
         LOGOUT,
+        status,
         lang=lang,
         title=t("app.title", lang),
         heading=t("auth.logout", lang),
         body=t("auth.logout.body", lang),
         logout=t("auth.logout", lang),
         home=t("auth.home", lang),
-        csrf=generate_csrf(),
     )
-    response = Response(page, status=status, mimetype="text/html")
+
+
+def _page(template: str, status: int, **values: str) -> Response:
+    """A page of the sign-in flow with a fresh CSRF token, never cached (it carries the token)."""
+    response = Response(render_template_string(template, csrf=generate_csrf(), **values), status, mimetype="text/html")
     response.cache_control.no_store = True
     return response
 

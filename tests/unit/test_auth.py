@@ -10,6 +10,7 @@ import json
 import re
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -36,12 +37,12 @@ SCREENS = {
 }
 
 
-@pytest.fixture(scope="module")
-def secured(seeded_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    """An app that trusts nobody, over a copy of the seeded store, with one account per role."""
+@contextmanager
+def trusting_nobody(seeded_db: Path, folder: Path) -> Iterator[Any]:
+    """An app over a copy of the seeded store in ``folder`` that trusts nobody (no local developer): the screens of
+    ``SCREENS``, a login limit out of the tests' way."""
     from dashboard.app import create_app
 
-    folder = tmp_path_factory.mktemp("auth")
     shutil.copy(seeded_db, folder / "shanting.db")
     with pytest.MonkeyPatch.context() as mp:
         mp.chdir(folder)
@@ -52,7 +53,13 @@ def secured(seeded_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterat
             screens=SCREENS,
             auth={"trust_localhost": False, "login_limit": "1000 per minute"},
         )
-        app = create_app(settings, clock=lambda: NOW)
+        yield create_app(settings, clock=lambda: NOW)
+
+
+@pytest.fixture(scope="module")
+def secured(seeded_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """An app that trusts nobody, over a copy of the seeded store, with one account per role."""
+    with trusting_nobody(seeded_db, tmp_path_factory.mktemp("auth")) as app:
         accounts = Accounts(app.server.extensions["shanting.services"].sources.store)
         for name, (role, domains) in ACCOUNTS.items():
             accounts.create(name, PASSWORD, role, NOW, domains=domains)

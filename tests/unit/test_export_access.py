@@ -11,7 +11,6 @@ from __future__ import annotations
 import io
 import json
 import re
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,10 +23,9 @@ from dashboard.access import DOMAINS, LAYER_DOMAINS, Principal
 from dashboard.accounts import Accounts
 from dashboard.kpis import CATALOGUE
 from dashboard.layers import LAYERS
-from dashboard.settings import load_settings
 from layouts import ids
 from tests.conftest import NOW
-from tests.unit.test_auth import PASSWORD, SCREENS, sign_in
+from tests.unit.test_auth import PASSWORD, sign_in, trusting_nobody
 
 #: The map domains: each has a scene with a map and layers of its own (rating has neither).
 MAP_DOMAINS = ("transport", "video", "environment", "tourism")
@@ -37,20 +35,7 @@ TITLES = {spec.name: spec.title_zh for spec in LAYERS}
 @pytest.fixture(scope="module")
 def app(seeded_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """An app that trusts nobody, with a leader, a head of each domain and a screen."""
-    from dashboard.app import create_app
-
-    folder = tmp_path_factory.mktemp("export-access")
-    shutil.copy(seeded_db, folder / "shanting.db")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.chdir(folder)
-        settings = load_settings(
-            None,
-            data_dir=folder,
-            store_url=f"sqlite:///{folder / 'shanting.db'}",
-            screens=SCREENS,
-            auth={"trust_localhost": False, "login_limit": "1000 per minute"},
-        )
-        made = create_app(settings, clock=lambda: NOW)
+    with trusting_nobody(seeded_db, tmp_path_factory.mktemp("export-access")) as made:
         accounts = Accounts(made.server.extensions["shanting.services"].sources.store)
         accounts.create("leader", PASSWORD, "leader", NOW)
         for domain in DOMAINS:
