@@ -27,7 +27,7 @@ import shapely
 
 from dashboard.areas import Areas
 from dashboard.domain import bus, traffic
-from dashboard.live import Failed, Live, Rows, cached, cached_here, latest_per, panel
+from dashboard.live import Failed, Live, Rows, cached, cached_here, latest_per, panel, renewed
 from dashboard.scope import Scope
 from dashboard.timeutil import TZ
 from datasources import SourceError
@@ -48,6 +48,8 @@ MAX_HOTSPOTS = 8
 MAX_ARRIVALS = 6
 #: Closed hours of today's pings are read once and kept this long (they no longer change).
 CLOSED_TTL = 6 * 3600
+#: How long a panel's value computed over unchanged data is shown before it is computed again (as a tile's).
+PANEL_BUCKET_S = 60
 #: A screening is keyed by everything it was computed from, so this only bounds how long an unused one is kept.
 SCREEN_TTL = 60
 
@@ -500,7 +502,9 @@ def arrival_panel(
         return None
     line_id = str(stop["line_id"].iloc[0])
     line = lines.loc[lines["line_id"] == line_id]
-    states, _ = bus_states(pings.loc[pings["line_id"] == line_id], lines, {line_id}, district, now, screen)
+    # The screening of every ping (shared with the bus panels of every scope), the states of this line's vehicles:
+    # the vehicles the line's own panel shows, predicted from the same states.
+    states, _ = bus_states(pings, lines, {line_id}, district, now, screen)
     stop_s = float(bus.locate(stop, line)["s_m"].iloc[0])
     predicted = bus.predict_arrivals(stop_s, states, bus.operating_speed(states)) if len(states) else None
     load = dict(zip(states["vehicle_id"], states["load"], strict=True))
@@ -824,14 +828,17 @@ def compute_view(live: Live, scope: Scope, now: datetime) -> TransportView:
         lots = assets_in_scope(f["parking_lots"], scope, a, "parking_lots", "lot_id")
         return parking_panel(lots, f["parking_occupancy"], now)
 
+    def memo(name: str, compute: Callable[[Frames, Areas], T]) -> T | Failed:
+        return _panel(live, areas, PANEL_FEEDS[name.partition("-")[0]], compute, f"{name}:{scope.key}", now)
+
     return TransportView(
         scope_key=scope.key,
         now=now,
-        buses=_panel(live, areas, PANEL_FEEDS["buses"], buses),
-        stops=_panel(live, areas, PANEL_FEEDS["stops"], stops),
-        tpi=_panel(live, areas, PANEL_FEEDS["tpi"], tpi),
-        worst=_panel(live, areas, PANEL_FEEDS["tpi"], worst),
-        parking=_panel(live, areas, PANEL_FEEDS["parking"], parking),
+        buses=memo("buses", buses),
+        stops=memo("stops", stops),
+        tpi=memo("tpi", tpi),
+        worst=memo("tpi-worst", worst),
+        parking=memo("parking", parking),
     )
 
 
@@ -844,6 +851,8 @@ def accidents_view(live: Live, scope: Scope, now: datetime, days: int) -> Accide
         live.areas(),
         PANEL_FEEDS["accidents"],
         lambda f, a: accident_panel(accidents_in_scope(f["accidents"], scope, a), f["road_segments"], now, days),
+        f"accidents:{scope.key}:{days}",
+        now,
     )
 
 
@@ -851,12 +860,10 @@ def arrivals_view(live: Live, stop_id: str, now: datetime) -> ArrivalPanel | Fai
     """The arrival prediction at one stop."""
 
     def arrivals(f: Frames, a: Areas) -> ArrivalPanel | None:
-        stops = f["bus_stops"]
-        line = stops.loc[stops["stop_id"] == stop_id, "line_id"]
-        screen = screener(live, f"line:{line.iloc[0]}" if len(line) else "line")
-        return arrival_panel(stop_id, f["bus_positions"], f["bus_lines"], stops, district_shape(a), now, screen)
+        pings, lines, stops = f["bus_positions"], f["bus_lines"], f["bus_stops"]
+        return arrival_panel(stop_id, pings, lines, stops, district_shape(a), now, screener(live, "all"))
 
-    return _panel(live, live.areas(), PANEL_FEEDS["buses"], arrivals)
+    return _panel(live, live.areas(), PANEL_FEEDS["buses"], arrivals, f"arrivals:{stop_id}", now)
 
 
 def trip_view(live: Live, vehicle_id: str, now: datetime) -> Trip | Failed | None:
@@ -868,6 +875,26 @@ def trip_view(live: Live, vehicle_id: str, now: datetime) -> Trip | Failed | Non
 
 
 def _panel(
-    live: Live, areas: Areas | Failed, feeds: tuple[str, ...], compute: Callable[[Frames, Areas], T]
+    live: Live,
+    areas: Areas | Failed,
+    feeds: tuple[str, ...],
+    compute: Callable[[Frames, Areas], T],
+    name: str,
+    now: datetime,
 ) -> T | Failed:
-    return panel(live, areas, feeds, compute, "transport")
+    """A panel of the scene, kept under its feeds' versions as a tile is (see :func:`dashboard.kpis.compute_tiles`):
+    computed when one of them moves, and over unchanged data once per ``PANEL_BUCKET_S`` in the background
+    while the last value is answered. A failed panel is kept one refresh interval only."""
+    versions = [live.version(f) for f in (*feeds, "towns", "villages")]
+    step = live.ttl if None in versions else PANEL_BUCKET_S
+    over = f"trn:panel:{name}:{'/'.join(map(str, versions))}:{step}"
+    return renewed(
+        live.cache,
+        live.locks,
+        f"{over}:{int(now.timestamp() // step)}",
+        over,
+        step,
+        lambda: panel(live, areas, feeds, compute, "transport"),
+        lambda got: isinstance(got, Failed) and live.ttl,
+        lock=f"trn:panel:{name}",
+    )

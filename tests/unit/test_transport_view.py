@@ -257,3 +257,28 @@ def test_todays_pings_from_the_kept_closed_join_are_the_spans_read_one_by_one(se
         assert len(want) > 60
         pd.testing.assert_frame_equal(tv.pings_today(live, now), want, check_exact=True)
         pd.testing.assert_frame_equal(tv.pings_today(live, now), want, check_exact=True)  # from the kept join
+
+
+def test_a_panel_is_recomputed_when_its_feeds_move_and_not_otherwise(services_at_now, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    services = services_at_now()
+    live = services.live
+    first = tv.compute_view(live, DISTRICT, NOW)
+    computed: list[str] = []
+    real = tv.panel
+    monkeypatch.setattr(tv, "panel", lambda lv, a, feeds, *rest: computed.append(feeds[0]) or real(lv, a, feeds, *rest))
+    # Another refresh over the same data in the same minute: every panel as it was, none computed.
+    again = tv.compute_view(live, DISTRICT, NOW + timedelta(seconds=5))
+    assert computed == [] and panels(again) == panels(first)
+    # New pings: the bus panel follows them at once; TPI, worst segments and parking are kept.
+    pings = live.rows("bus_positions").frame
+    latest = pings.loc[pings["ts"] == pings["ts"].max()].drop(columns=["town_code", "village_code"], errors="ignore")
+    moved = latest.assign(ts=pd.Timestamp(NOW + timedelta(seconds=6)), on_board=latest["on_board"].clip(upper=1))
+    services.sources.store.write("bus_positions", moved, now=NOW + timedelta(seconds=6), origin="test")
+    services.cache.delete("live-versions")
+    later = tv.compute_view(live, DISTRICT, NOW + timedelta(seconds=10))
+    assert computed == ["bus_positions"]
+    assert later.buses != first.buses and (later.tpi, later.worst, later.parking) == (
+        first.tpi,
+        first.worst,
+        first.parking,
+    )
