@@ -120,7 +120,10 @@ def renewed(
     guard = locks.setdefault(lock or key, threading.Lock())
     if guard.acquire(blocking=False):  # released by the renewal (a Lock may be released by any thread)
         args = (guard, cache, key, prior, timeout, compute, timeout_for)
-        threading.Thread(target=_renew, args=args, name=f"renew {lock or key}", daemon=True).start()
+        try:
+            threading.Thread(target=_renew, args=args, name=f"renew {lock or key}", daemon=True).start()
+        except RuntimeError:  # no thread to be had (the interpreter shutting down): the next miss tries again
+            guard.release()
     return held  # type: ignore[no-any-return]
 
 
