@@ -3,7 +3,7 @@
     .venv/bin/python -m tests.bench.bench_load                            # 100 screens, 10 users, 2 workers, 2 min
     .venv/bin/python -m tests.bench.bench_load --users 20 --minutes 5     # issue #12's run
 
-Deployed as the Procfile deploys it: ``gunicorn -w 2 --threads 4 dashboard.wsgi:server`` over a seeded SQLite
+Deployed as the Procfile deploys it: ``MALLOC_ARENA_MAX=2 gunicorn -w 2 --threads 4 dashboard.wsgi:server`` over a seeded SQLite
 store, Redis as the shared cache (a key prefix of its own, deleted afterwards), and ``python -m dashboard simulate``
 writing beside it, so the data moves as in operation. One real overview page is opened in headless Chromium to
 capture the requests of a periodic refresh; then it is closed and a bounded asyncio client plays:
@@ -79,6 +79,7 @@ def deployment(workers: int, cache_url: str, refresh_s: float) -> Iterator[tuple
             "SHANTING_REFRESH_S": str(refresh_s),
             "SHANTING_SIMULATOR__ENABLED": "false",
             "SHANTING_AUTH__TRUST_LOCALHOST": "true",  # the load clients are on 127.0.0.1, not signed in
+            "MALLOC_ARENA_MAX": os.environ.get("MALLOC_ARENA_MAX", "2"),  # as the Procfile sets it
         }
         port = free_port()
         web = subprocess.Popen(
