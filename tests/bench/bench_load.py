@@ -3,8 +3,8 @@
     .venv/bin/python -m tests.bench.bench_load                            # 100 screens, 10 users, 2 workers, 2 min
     .venv/bin/python -m tests.bench.bench_load --users 20 --minutes 5     # issue #12's run
 
-Deployed as the Procfile deploys it: ``MALLOC_ARENA_MAX=2 gunicorn -w 2 --threads 4 dashboard.wsgi:server`` over a seeded SQLite
-store, Redis as the shared cache (a key prefix of its own, deleted afterwards), and ``python -m dashboard simulate``
+Deployed as the Procfile deploys it: ``MALLOC_ARENA_MAX=2 gunicorn -w 2 --threads 4 dashboard.wsgi:server`` over a
+seeded SQLite store, Redis as the shared cache (a key prefix of its own, deleted afterwards), and ``python -m dashboard simulate``
 writing beside it, so the data moves as in operation. One real overview page is opened in headless Chromium to
 capture the requests of a periodic refresh; then it is closed and a bounded asyncio client plays:
 
