@@ -1,12 +1,13 @@
 """Load: many screens and some interactive users against gunicorn on loopback (a report, always exits 0).
 
     .venv/bin/python -m tests.bench.bench_load                            # 100 screens, 10 users, 2 workers, 2 min
-    .venv/bin/python -m tests.bench.bench_load --users 20 --minutes 5     # issue #12's run
+    .venv/bin/python -m tests.bench.bench_load --users 20 --minutes 30    # issue #12's run
 
 Deployed as the Procfile deploys it: ``MALLOC_ARENA_MAX=2 gunicorn -w 2 --threads 4 dashboard.wsgi:server`` over a
-seeded SQLite store, Redis as the shared cache (a key prefix of its own, deleted afterwards), and ``python -m dashboard simulate``
-writing beside it, so the data moves as in operation. One real overview page is opened in headless Chromium to
-capture the requests of a periodic refresh; then it is closed and a bounded asyncio client plays:
+seeded SQLite store, Redis as the shared cache (a key prefix of its own, deleted afterwards), and
+``python -m dashboard simulate`` writing beside it, so the data moves as in operation. One real overview page is
+opened in headless Chromium to capture the requests of a periodic refresh; then it is closed and a bounded asyncio
+client plays:
 
 - **screens**: each polls ``/api/v1/version`` every second (the push check) and sends the captured refresh (its
   callbacks at once, as the page does) every ``refresh_s``, starting at a random offset;
