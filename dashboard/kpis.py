@@ -463,12 +463,13 @@ def _memo_tile(spec: TileSpec, live: Live, settings: Settings, scope: Scope, now
     # Each tile's bucket starts at its own offset, so the tiles do not all recompute in the same refresh.
     bucket = int((now.timestamp() + bucket_offset(spec.id, step)) // step)
     over = f"tile:{spec.id}:{scope.key}:{'/'.join(map(str, versions))}:{step}"
-    # A new bucket over the same data answers the last bucket's value while this one's is computed aside.
+    # A new bucket over the same data answers the last bucket's value while this one's is computed aside; a feed
+    # without versions may have changed unseen, so its tiles are computed in the request.
     tile = renewed(
         live.cache,
         live.locks,
         f"{over}:{bucket}",
-        over,
+        None if None in versions else over,
         step,
         lambda: _tile(spec, live, live.areas(), settings, scope, now),
         lambda t: (t.failing is not None or t.degraded is not None) and live.ttl,

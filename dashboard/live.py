@@ -93,7 +93,7 @@ def renewed(
     cache: Cache,
     locks: dict[str, threading.Lock],
     key: str,
-    prior: str,
+    prior: str | None,
     timeout: int,
     compute: Callable[[], T],
     timeout_for: Callable[[T], int | bool] | None = None,
@@ -107,8 +107,10 @@ def renewed(
     one per ``lock`` at a time: no request waits for a once-a-minute recomputation of an expensive value,
     and values lag the clock by at most one period more. When the data moved (no ``prior``), the value is
     computed while the request waits, as :func:`cached` does. Values ``timeout_for`` shortens (failures) are
-    never kept as ``prior``.
+    never kept as ``prior``. ``prior`` None (data without versions, which may have changed unseen): :func:`cached`.
     """
+    if prior is None:
+        return cached(cache, locks, key, timeout, compute, timeout_for, lock)
     value = cache.get(key)
     if value is not None:
         return value  # type: ignore[no-any-return]

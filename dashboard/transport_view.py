@@ -892,7 +892,7 @@ def _panel(
         live.cache,
         live.locks,
         f"{over}:{int(now.timestamp() // step)}",
-        over,
+        None if None in versions else over,  # unversioned data may have changed unseen: computed in the request
         step,
         lambda: panel(live, areas, feeds, compute, "transport"),
         lambda got: isinstance(got, Failed) and live.ttl,

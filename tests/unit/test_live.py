@@ -240,3 +240,14 @@ def test_a_renewal_that_raises_is_logged_and_tried_again_at_the_next_miss(caplog
     while cache.get("t:v1:2") is None and time.monotonic() < poll:
         time.sleep(0.01)
     assert cache.get("t:v1:2") == "two"
+
+
+def test_without_a_prior_key_every_period_is_computed_in_the_request() -> None:
+    from dashboard.live import renewed
+
+    cache = Cache(Flask("t"), config={"CACHE_TYPE": "SimpleCache"})
+    locks: dict[str, threading.Lock] = {}
+    # Data without versions: an unchanged key says nothing about the data, so no older value is ever answered.
+    assert renewed(cache, locks, "t:None:1", None, 60, lambda: "one", lock="t") == "one"
+    assert renewed(cache, locks, "t:None:2", None, 60, lambda: "two", lock="t") == "two"
+    assert renewed(cache, locks, "t:None:2", None, 60, lambda: "never", lock="t") == "two"
