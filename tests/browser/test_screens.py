@@ -257,6 +257,8 @@ def test_scr005_offline_keeps_the_last_data_marked_stale_and_reconnects(  # type
     start(dash_duo, settings, free_port, "/screen/lobby")
     dash_duo.wait_for_element("[data-kpi=working_rate] .kpi-value", timeout=20)
     wait_for(dash_duo, lambda: "…" not in dash_duo.find_element("[data-kpi=working_rate] .kpi-value").text, "a value")
+    # One answered poll first (it names what the screen shows): the offline banner then says since when.
+    wait_for(dash_duo, lambda: dash_duo.find_element(".screen-now").text, "a first answered poll")
     driver = dash_duo.driver
     driver.execute_cdp_cmd("Network.enable", {})
     off = {"offline": True, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1}
