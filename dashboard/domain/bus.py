@@ -170,37 +170,47 @@ def screen_pings(
     Duplicate (vehicle, time) pings and speeds outside 0–120 km/h never get here: the contract rejects them.
     """
     frame = locate(pings.reset_index(drop=True), lines)
-    reason = pd.Series(None, index=frame.index, dtype=object)
+    # the first reason that applies, as 1 + its index in REASONS (0: usable)
+    code = np.zeros(len(frame), dtype=np.int8)
 
     def flag(mask: np.ndarray, why: str) -> None:
-        reason[np.asarray(mask, dtype=bool) & reason.isna().to_numpy()] = why
+        code[np.asarray(mask, dtype=bool) & (code == 0)] = REASONS.index(why) + 1
 
-    flag(frame["s_m"].isna().to_numpy(), "unknown_line")
+    flag(np.isnan(frame["s_m"].to_numpy()), "unknown_line")
     if len(frame):
         flag(~shapely.contains_xy(district, frame["lon"].to_numpy(), frame["lat"].to_numpy()), "outside_district")
-    flag((frame["off_m"] > max_off_route_m).to_numpy(), "off_route")
-    newest = frame.groupby("vehicle_id", sort=False)["ts"].cummax()
-    flag((frame["ts"] < newest).to_numpy(), "out_of_order")
-    flag(_jumps(frame, reason.isna().to_numpy(), max_jump_kmh), "jump")
-    bad = reason.notna().to_numpy()
-    flagged = frame.loc[bad, ["vehicle_id", "ts", "line_id", "lon", "lat"]].assign(reason=reason[bad])
+    flag(frame["off_m"].to_numpy() > max_off_route_m, "off_route")
+    vehicle = pd.factorize(frame["vehicle_id"])[0]
+    ts = _nanoseconds(frame["ts"])
+    flag(ts < pd.Series(ts).groupby(vehicle, sort=False).cummax().to_numpy(), "out_of_order")
+    flag(_jumps(frame, vehicle, ts, code == 0, max_jump_kmh), "jump")
+    bad = code > 0
+    flagged = frame.loc[bad, ["vehicle_id", "ts", "line_id", "lon", "lat"]].assign(
+        reason=pd.Series(np.asarray(REASONS, dtype=object)[code[bad] - 1], index=frame.index[bad], dtype=object)
+    )
     flagged.insert(0, "row", np.flatnonzero(bad))
     return Screened(frame.loc[~bad].reset_index(drop=True), flagged.reset_index(drop=True))
 
 
-def _jumps(frame: pd.DataFrame, usable: np.ndarray, max_kmh: float) -> np.ndarray:
-    """Pings implying more than ``max_kmh`` from the same vehicle's previous usable ping."""
+def _nanoseconds(times: pd.Series) -> np.ndarray:
+    """Times as int64 nanoseconds since the epoch, whatever the column's unit."""
+    return times.to_numpy(dtype="datetime64[ns]").view(np.int64)
+
+
+def _jumps(frame: pd.DataFrame, vehicle: np.ndarray, ts: np.ndarray, usable: np.ndarray, max_kmh: float) -> np.ndarray:
+    """Pings implying more than ``max_kmh`` from the same vehicle's previous usable ping (``vehicle``: codes)."""
     out = np.zeros(len(frame), dtype=bool)
-    ok = frame.loc[usable].sort_values(["vehicle_id", "ts"], kind="stable")
-    if len(ok) < 2:
+    rows = np.flatnonzero(usable)
+    if len(rows) < 2:
         return out
-    x, y = to_metres(ok["lon"].to_numpy(), ok["lat"].to_numpy())
-    same = ok["vehicle_id"].to_numpy()[1:] == ok["vehicle_id"].to_numpy()[:-1]
-    dt = ok["ts"].diff().dt.total_seconds().to_numpy()[1:]
+    rows = rows[np.lexsort((ts[rows], vehicle[rows]))]  # by vehicle, then time; ties keep delivery order
+    x, y = to_metres(frame["lon"].to_numpy()[rows], frame["lat"].to_numpy()[rows])
+    same = vehicle[rows][1:] == vehicle[rows][:-1]
+    dt = np.diff(ts[rows]) / 1e9
     dist = np.hypot(np.diff(x), np.diff(y))
     with np.errstate(divide="ignore", invalid="ignore"):
         kmh = np.where(dt > 0, dist / dt * 3.6, np.inf)
-    out[ok.index.to_numpy()[1:][same & (kmh > max_kmh)]] = True
+    out[rows[1:][same & (kmh > max_kmh)]] = True
     return out
 
 
@@ -218,27 +228,36 @@ def vehicle_states(located: pd.DataFrame, now: datetime) -> pd.DataFrame:
     if located.empty:
         empty = located.reindex(columns=cols)
         return empty.assign(direction=0, speed_mps=np.nan, age_s=np.nan, load=np.nan, crowded=False, on_time=False)
-    rows = located.sort_values(["vehicle_id", "ts"], kind="stable")
-    rows = rows[[c for c in cols if c in rows.columns]]
-    last = rows.groupby("vehicle_id", sort=False).tail(1).set_index("vehicle_id")
-    first = rows.groupby("vehicle_id", sort=False).head(1).set_index("vehicle_id").reindex(last.index)
-    moved = rows.assign(d=rows["s_m"] - rows["vehicle_id"].map(last["s_m"]))
-    moved = moved.loc[moved["d"].abs() > MIN_MOVE_M]
-    latest_move = moved.groupby("vehicle_id", sort=False)["d"].last().reindex(last.index)
-    direction = (-np.sign(latest_move)).fillna(0).astype(int)
-    span = (last["ts"] - first["ts"]).dt.total_seconds()
-    progress = (last["s_m"] - first["s_m"]).abs()
-    speed = (progress / span).where(span > 0)
-    load = last["on_board"] / last["capacity"]
-    out = last.assign(
+    # Arrays in (vehicle, time) order, a vehicle's pings a run from ``first`` to ``last``: grouping a frame cost
+    # more than the states themselves (this runs on every new batch of pings).
+    vehicle = pd.factorize(located["vehicle_id"], sort=True)[0]
+    ts = _nanoseconds(located["ts"])
+    order = np.lexsort((ts, vehicle))
+    runs = vehicle[order]
+    first = np.flatnonzero(np.r_[True, runs[1:] != runs[:-1]])
+    last = np.r_[first[1:], len(order)] - 1
+    s = located["s_m"].to_numpy(dtype=float)[order]
+    # direction: of the latest move longer than MIN_MOVE_M, measured back from the newest position
+    d = s - np.repeat(s[last], last - first + 1)
+    moves = np.flatnonzero(np.abs(d) > MIN_MOVE_M)
+    direction = np.zeros(len(last), dtype=int)
+    if len(moves):
+        latest = np.searchsorted(moves, last, side="right") - 1  # per vehicle, its last move (if in its run)
+        mine = (latest >= 0) & (moves[np.maximum(latest, 0)] >= first)
+        direction[mine] = -np.sign(d[moves[latest[mine]]])
+    span = (ts[order][last] - ts[order][first]) / 1e9
+    with np.errstate(divide="ignore", invalid="ignore"):
+        speed = np.where(span > 0, np.abs(s[last] - s[first]) / span, np.nan)
+    out = located.iloc[order[last]][[c for c in cols if c in located.columns]].reset_index(drop=True)
+    load = out["on_board"] / out["capacity"]
+    return out.assign(
         direction=direction,
         speed_mps=speed,
-        age_s=(pd.Timestamp(now) - last["ts"]).dt.total_seconds(),
+        age_s=(pd.Timestamp(now) - out["ts"]).dt.total_seconds(),
         load=load,
         crowded=load >= CROWDED_LOAD,
-        on_time=last["delay_s"].between(ON_TIME_EARLY_S, ON_TIME_LATE_S),
+        on_time=out["delay_s"].between(ON_TIME_EARLY_S, ON_TIME_LATE_S),
     )
-    return out.reset_index()
 
 
 def operating_speed(states: pd.DataFrame) -> float:
