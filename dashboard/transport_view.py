@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
+import weakref
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
@@ -299,14 +301,39 @@ def screening_key(pings: pd.DataFrame, lines: pd.DataFrame, district: shapely.Ge
     is the one a full screening would give now: a ping appended, rewritten or removed, or a line or the outline
     redrawn, is a new digest."""
     h = hashlib.blake2b(digest_size=16)
-    h.update(repr([(str(c), str(t)) for c, t in pings.dtypes.items()]).encode())
-    h.update(pd.util.hash_pandas_object(pings, index=False).to_numpy().tobytes())
+    h.update(_rows_digest(pings))
     h.update(repr(lines["line_id"].tolist()).encode())
     for wkb in shapely.to_wkb(lines["geometry"].to_numpy()):
         h.update(b"\0" if wkb is None else len(wkb).to_bytes(4, "big") + wkb)
     h.update(shapely.to_wkb(district))
     h.update(f"{bus.MAX_OFF_ROUTE_M}|{bus.MAX_JUMP_KMH}|{bus.MIN_MOVE_M}".encode())
     return h.hexdigest()
+
+
+#: Per frame object, its digest: a refresh hands the same pings to the bus panel, the arrivals and the badge.
+_digests: dict[int, tuple[weakref.ref[pd.DataFrame], bytes]] = {}
+_digests_lock = threading.Lock()
+
+
+def _rows_digest(frame: pd.DataFrame) -> bytes:
+    """A digest of ``frame``'s column types and values in order, hashed once per frame object.
+
+    Frames read from the feeds are never modified in place (they are shared by every caller), so an object
+    seen before has the digest it had; a collected frame's entry goes with it.
+    """
+    with _digests_lock:
+        hit = _digests.get(id(frame))
+    if hit is not None and hit[0]() is frame:
+        return hit[1]
+    h = hashlib.blake2b(digest_size=16)
+    h.update(repr([(str(c), str(t)) for c, t in frame.dtypes.items()]).encode())
+    h.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    digest = h.digest()
+    with _digests_lock:
+        for key in [k for k, (ref, _) in _digests.items() if ref() is None]:
+            del _digests[key]
+        _digests[id(frame)] = (weakref.ref(frame), digest)
+    return digest
 
 
 def screener(live: Live, name: str) -> Screen:
@@ -780,6 +807,20 @@ PANEL_FEEDS: Mapping[str, tuple[str, ...]] = {
 }
 
 
+#: The panels in the order their buckets start within ``PANEL_BUCKET_S``: evenly spaced, so that over unchanged
+#: data a refresh renews one of them at most (all at once, they took the GIL from the refresh that carried new
+#: bus pings at the top of each minute).
+PANEL_KINDS: tuple[str, ...] = ("buses", "stops", "tpi", "arrivals", "tpi-worst", "parking", "accidents")
+
+
+def panel_bucket(name: str, now: datetime, step: int) -> int:
+    """Which ``step``-second bucket ``now`` falls in for the panel ``name`` (``kind:scope…``): each kind of
+    panel's buckets start at its own offset (see :data:`PANEL_KINDS`)."""
+    kind = name.partition(":")[0]
+    offset = PANEL_KINDS.index(kind) * step // len(PANEL_KINDS) if kind in PANEL_KINDS else 0
+    return int((now.timestamp() + offset) // step)
+
+
 def compute_view(live: Live, scope: Scope, now: datetime) -> TransportView:
     """Every panel at ``scope`` from the live feeds; a failing feed fails only the panels that read it."""
     areas = live.areas()
@@ -891,7 +932,7 @@ def _panel(
     return renewed(
         live.cache,
         live.locks,
-        f"{over}:{int(now.timestamp() // step)}",
+        f"{over}:{panel_bucket(name, now, step)}",
         None if None in versions else over,  # unversioned data may have changed unseen: computed in the request
         step,
         lambda: panel(live, areas, feeds, compute, "transport"),

@@ -282,3 +282,30 @@ def test_a_panel_is_recomputed_when_its_feeds_move_and_not_otherwise(services_at
         first.worst,
         first.parking,
     )
+
+
+def test_a_frame_is_hashed_once_while_it_lives(services_at_now, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    live = services_at_now().live
+    f = _frames(live)
+    pings, lines, district = f["bus_positions"], f["bus_lines"], tv.district_shape(live.areas())
+    hashed, full = [], pd.util.hash_pandas_object
+    monkeypatch.setattr(pd.util, "hash_pandas_object", lambda *a, **k: hashed.append(1) or full(*a, **k))
+    key = tv.screening_key(pings, lines, district)
+    assert tv.screening_key(pings, lines, district) == key and len(hashed) == 1  # the same object: not again
+    assert tv.screening_key(pings.copy(), lines, district) == key and len(hashed) == 2  # a copy is hashed
+    moved = pings.assign(lat=pings["lat"] + 1e-6)
+    assert tv.screening_key(moved, lines, district) != key
+
+
+def test_each_kind_of_panel_is_renewed_at_its_own_moment_of_the_minute() -> None:
+    start = NOW.replace(second=0, microsecond=0)
+
+    def rollovers(name: str) -> list[int]:
+        seconds = [start + timedelta(seconds=s) for s in range(61)]
+        buckets = [tv.panel_bucket(name, t, tv.PANEL_BUCKET_S) for t in seconds]
+        return [s for s in range(1, 61) if buckets[s] != buckets[s - 1]]
+
+    moments = {kind: rollovers(f"{kind}:district") for kind in tv.PANEL_KINDS}
+    assert all(len(m) == 1 for m in moments.values()), moments  # once a minute
+    assert len({m[0] for m in moments.values()}) == len(tv.PANEL_KINDS)  # never two kinds in the same second
+    assert rollovers("accidents:town:370406001:7") == moments["accidents"]  # by kind, whatever the scope
