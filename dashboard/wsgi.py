@@ -8,4 +8,5 @@ from dashboard.app import create_app
 from dashboard.routes import start_warming
 
 server = create_app().server
-start_warming(server.extensions["shanting.services"])  # each worker, as it starts: the first screen finds it warm
+# each worker, as it starts: the first screen finds it warm, and the start-up objects are frozen (routes.settle)
+start_warming(server.extensions["shanting.services"], settle_after=True)

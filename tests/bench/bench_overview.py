@@ -355,6 +355,7 @@ def bench_scale(scale: int, rounds: int, renders: int, end: datetime) -> list[Ro
         )
         clock = Clock(end)
         app = create_app(settings, clock=clock)
+        routes.settle()  # as a server process does once warm (routes.start_warming)
         with serving(app) as host:
             calls = capture(host, settings.refresh_s)
             if not calls:

@@ -31,7 +31,7 @@ from typing import Any
 
 from dash import Dash
 
-from dashboard import simulation
+from dashboard import routes, simulation
 from dashboard.app import create_app
 from dashboard.settings import load_settings
 from dashboard.timeutil import TZ, now_utc
@@ -121,6 +121,7 @@ def main(argv: list[str] | None = None) -> int:
         settings = load_settings(None, data_dir=tmp, store_url=f"sqlite:///{db}", auth=LOCAL)
         clock, district = Clock(end), SyntheticDistrict()
         app = create_app(settings, clock=clock)
+        routes.settle()  # as a server process does once warm (routes.start_warming)
         rows: dict[str, list[float]] = {}
         for label, search in (
             ("district", ""),

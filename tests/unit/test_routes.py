@@ -147,3 +147,17 @@ def test_a_failing_warm_up_is_logged_and_leaves_the_server_working(app_at_now, m
     start_warming(services).join(60)
     assert "warming the cache failed" in caplog.text
     assert app.server.test_client().get("/api/v1/kpis?scope=district").status_code == 200
+
+
+def test_a_server_process_freezes_its_start_up_objects_once_warm(app_at_now, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import gc
+
+    from dashboard.routes import start_warming
+
+    services = app_at_now().server.extensions["shanting.services"]
+    frozen: list[int] = []
+    monkeypatch.setattr(gc, "freeze", lambda: frozen.append(gc.get_count()[0]))  # not this test process itself
+    start_warming(services).join(60)
+    assert frozen == []  # a warm-up alone (tests, tools) leaves the collector alone
+    start_warming(services, settle_after=True).join(60)
+    assert len(frozen) == 1
