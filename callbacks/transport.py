@@ -7,7 +7,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import dash
-from dash import Dash, Input, Output, ctx
+from dash import Dash, Input, Output, State, ctx
 
 from callbacks.overview import scope_of
 from dashboard.i18n import request_lang
@@ -69,15 +69,20 @@ def period_of(value: Any) -> int:
 def register(app: Dash, services: Services) -> None:
     @app.callback(
         [Output(component, prop) for component, prop in trn_layout.OUTPUTS],
+        Output(ids.TRN_SHOWN, "children"),
         Input(ids.REFRESH, "n_intervals"),
         Input(ids.URL, "search"),
+        State(ids.TRN_SHOWN, "children"),
     )
-    def fill_transport(_n: int | None, search: str | None) -> Any:
+    def fill_transport(_n: int | None, search: str | None, shown: Any) -> Any:
         scope = scope_of(search, services)
         if scope is None:
-            return [dash.no_update] * len(trn_layout.OUTPUTS)
+            return [dash.no_update] * (len(trn_layout.OUTPUTS) + 1)
         lang = request_lang(services.settings.language)
-        return list(trn_layout.panel_outputs(view(services, scope), lang, scope, vehicle_of(search)))
+        # the page's own record of what it shows; anything else (none, forged): every panel is filled
+        shown = shown if isinstance(shown, str) else None
+        outputs, now_shown = trn_layout.panel_update(view(services, scope), lang, scope, vehicle_of(search), shown)
+        return [*outputs, now_shown]
 
     @app.callback(
         Output(ids.TRN_STOP, "options"),

@@ -258,14 +258,20 @@ class Fleet:
     #: :func:`bus.vehicle_states` of every kept ping; ``age_s`` as of the newest ping (:func:`scope_states`
     #: measures it again from the "now" asked).
     states: pd.DataFrame
+    #: Each (vehicle, line) with a kept ping, as two aligned arrays: which vehicles a scope's lines hold.
+    vehicle_lines: tuple[np.ndarray, np.ndarray]
+    newest: pd.Timestamp | None
 
 
 def fleet_of(pings: pd.DataFrame, lines: pd.DataFrame, district: shapely.Geometry) -> Fleet:
     """Screen ``pings`` against every line and the district, and take each vehicle's state from the kept ones."""
     screened = bus.screen_pings(pings, lines, district)
     kept = screened.kept
-    newest = kept["ts"].max() if len(kept) else pd.Timestamp(0, tz="UTC")
-    return Fleet(screened, bus.vehicle_states(kept, newest.to_pydatetime()))
+    newest = kept["ts"].max() if len(kept) else None
+    states = bus.vehicle_states(kept, (newest if newest is not None else pd.Timestamp(0, tz="UTC")).to_pydatetime())
+    pairs = kept[["vehicle_id", "line_id"]].drop_duplicates()
+    vehicle_lines = (pairs["vehicle_id"].to_numpy(dtype=object), pairs["line_id"].to_numpy(dtype=object))
+    return Fleet(screened, states, vehicle_lines, newest)
 
 
 def scope_states(fleet: Fleet, line_ids: Collection[str], now: datetime) -> pd.DataFrame:
@@ -277,21 +283,22 @@ def scope_states(fleet: Fleet, line_ids: Collection[str], now: datetime) -> pd.D
     out by computing everything again.
     """
     kept, at = fleet.screened.kept, pd.Timestamp(now)
-    if kept.empty or kept["ts"].max() > at:
+    if fleet.newest is None or fleet.newest > at:
         mine = kept.loc[(kept["ts"] <= at) & kept["line_id"].isin(line_ids)]
         return bus.vehicle_states(mine, now)
-    on = kept["line_id"].isin(line_ids).to_numpy()
+    # over the (vehicle, line) pairs, some hundred, not the pings: sets, as pandas' isin over arrow strings
+    # converts each value it is given, one by one
+    vehicles, lines = fleet.vehicle_lines
+    on = np.fromiter((line in line_ids for line in lines), dtype=bool, count=len(lines))
     if not on.any():
         return bus.vehicle_states(kept.iloc[0:0], now)
-    # sets of distinct ids: pandas' isin over arrow strings converts each value it is given, one by one
-    vehicles = kept["vehicle_id"]
-    mine = set(vehicles[on].unique())
-    mixed = sorted(mine & set(vehicles[~on].unique()))
+    mine = set(vehicles[on])
+    mixed = sorted(mine.intersection(vehicles[~on]))
     pure = fleet.states.loc[fleet.states["vehicle_id"].isin(sorted(mine.difference(mixed)))]
     pure = pure.assign(age_s=(at - pure["ts"]).dt.total_seconds())
     if mixed:
-        again = bus.vehicle_states(kept.loc[on & vehicles.isin(mixed).to_numpy()], now)
-        pure = pd.concat([pure, again]).sort_values("vehicle_id", kind="stable")
+        again = kept.loc[kept["line_id"].isin(line_ids) & kept["vehicle_id"].isin(mixed)]
+        pure = pd.concat([pure, bus.vehicle_states(again, now)]).sort_values("vehicle_id", kind="stable")
     return pure.reset_index(drop=True)
 
 

@@ -89,6 +89,8 @@ TRN_PERIOD = "trn-period"
 TRN_ACCIDENTS = "trn-accidents"
 TRN_ACC_CHART = "trn-acc-chart"
 TRN_PARKING = "trn-parking"
+#: A hidden record of what the scene's panels on this page were filled from (layouts.transport.panel_update).
+TRN_SHOWN = "trn-shown"
 
 
 def trn_layer(name: object) -> dict[str, object]:

@@ -9,12 +9,13 @@ Colours of congestion levels and accident severities are the standards' / the ma
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
-from dash import dcc, html
+from dash import dcc, html, no_update
 
 from dashboard.domain import bus
 from dashboard.domain.traffic import LEVELS
@@ -188,6 +189,9 @@ def transport(
                     _panel(t("trn.panel.parking", lang), ids.TRN_PARKING, "trn-parking"),
                 ],
             ),
+            # not a dcc.Store: a store keeps its data across a new rendering of the page (its memory outlives the
+            # component), and a page rendered anew must be filled whole
+            html.Div(id=ids.TRN_SHOWN, hidden=True),
         ],
     )
 
@@ -248,16 +252,41 @@ OUTPUTS: tuple[tuple[str, str], ...] = (
 )
 
 
-def panel_outputs(view: TransportView, lang: str, scope: Scope, vehicle: str | None) -> tuple[Any, ...]:
-    """Every panel body of the scene, in :data:`OUTPUTS` order."""
-    return (
-        _or_failing(view.buses, lang, lambda v: lines_table(v, lang, scope)),
-        _or_failing(view.buses, lang, lambda v: vehicle_table(v, lang, scope, vehicle)),
-        _or_failing(view.tpi, lang, lambda v: tpi_summary(v, lang)),
-        tpi_figure(view.tpi, lang),
-        _or_failing(view.worst, lang, lambda v: worst_table(v, lang)),
-        _or_failing(view.parking, lang, lambda v: parking_table(v, lang)),
+def panel_outputs(
+    view: TransportView, lang: str, scope: Scope, vehicle: str | None, wanted: Sequence[bool] | None = None
+) -> tuple[Any, ...]:
+    """Every panel body of the scene, in :data:`OUTPUTS` order (``wanted``: only those, ``no_update`` else)."""
+    builds: tuple[Callable[[], Any], ...] = (
+        lambda: _or_failing(view.buses, lang, lambda v: lines_table(v, lang, scope)),
+        lambda: _or_failing(view.buses, lang, lambda v: vehicle_table(v, lang, scope, vehicle)),
+        lambda: _or_failing(view.tpi, lang, lambda v: tpi_summary(v, lang)),
+        lambda: tpi_figure(view.tpi, lang),
+        lambda: _or_failing(view.worst, lang, lambda v: worst_table(v, lang)),
+        lambda: _or_failing(view.parking, lang, lambda v: parking_table(v, lang)),
     )
+    return tuple(build() if wanted is None or wanted[i] else no_update for i, build in enumerate(builds))
+
+
+def panel_update(
+    view: TransportView, lang: str, scope: Scope, vehicle: str | None, shown: str | None
+) -> tuple[list[Any], Any]:
+    """:func:`panel_outputs` for a page whose panels ``shown`` says were filled from what (the record this
+    returned last time): an output whose panel, language, scope and vehicle are unchanged is ``no_update``.
+    With the page's new record (``no_update`` when nothing changed).
+
+    Most refreshes move one panel (new bus pings) or none; building and sending the others again cost more
+    than the panels themselves. A page rendered anew has no record and has every output filled.
+    """
+    panels = (view.buses, view.buses, view.tpi, view.tpi, view.worst, view.parking)
+    keys = [
+        hashlib.blake2b(repr((i, lang, scope.key, vehicle, panel)).encode(), digest_size=8).hexdigest()
+        for i, panel in enumerate(panels)
+    ]
+    before = shown.split() if isinstance(shown, str) else []
+    stale = [i >= len(before) or before[i] != key for i, key in enumerate(keys)]
+    if not any(stale):
+        return [no_update] * len(OUTPUTS), no_update
+    return list(panel_outputs(view, lang, scope, vehicle, stale)), " ".join(keys)
 
 
 def stop_options(view: TransportView) -> list[dict[str, str]]:

@@ -15,6 +15,10 @@ is POSTed through the WSGI app in process (no network), so the figures are serve
   operation: the bus panels follow the new pings, the others are kept until their feeds move; what each refresh
   costs the server once for all screens;
 - warm: another screen in the same interval (everything memoised).
+
+Each figure is one page's refreshes: its record of what its panels were filled from is carried from one answer
+to its next request as the browser does, so a panel that did not change is not sent again; cold and warm are new
+pages, which are sent every panel. The server process is settled as a server is once warm (``routes.settle``).
 """
 
 from __future__ import annotations
@@ -59,20 +63,24 @@ def calls(search: str, stop: str, vehicle: str) -> list[dict[str, Any]]:
     """The scene's periodic callback requests (bodies as the page sends them on a refresh tick)."""
     tick = {"id": ids.REFRESH, "property": "n_intervals", "value": 3}
     url = {"id": ids.URL, "property": "search", "value": search}
+    shown = {"id": ids.TRN_SHOWN, "property": "children", "value": None}
     groups = [
-        ([_out(c, p) for c, p in trn_layout.OUTPUTS], [tick, url]),
+        ([_out(c, p) for c, p in trn_layout.OUTPUTS] + [_out(ids.TRN_SHOWN, "children")], [tick, url], [shown]),
         (
             [_out(ids.TRN_STOP, "options"), _out(ids.TRN_STOP, "value"), _out(ids.TRN_ARRIVALS, "children")],
             [tick, url, {"id": ids.TRN_STOP, "property": "value", "value": stop}],
+            [],
         ),
         (
             [_out(ids.TRN_ACCIDENTS, "children"), _out(ids.TRN_ACC_CHART, "figure")]
             + [_out(ids.trn_layer(n), "url") for n in trn_layout.PERIOD_LAYERS],
             [{"id": ids.TRN_PERIOD, "property": "value", "value": 7}, tick, url],
+            [],
         ),
         (
             [_out(ids.TRN_TRIP_SUM, "children"), _out(ids.TRN_TRIP, "figure")],
             [tick, {"id": ids.URL, "property": "search", "value": f"{search}&vehicle={vehicle}".lstrip("&")}],
+            [],
         ),
     ]
     return [
@@ -81,21 +89,41 @@ def calls(search: str, stop: str, vehicle: str) -> list[dict[str, Any]]:
             "outputs": outputs if len(outputs) > 1 else outputs[0],
             "inputs": inputs,
             "changedPropIds": ["refresh.n_intervals"],
-            "state": [],
+            "state": state,
         }
-        for outputs, inputs in groups
+        for outputs, inputs, state in groups
     ]
 
 
-def replay(app: Dash, bodies: list[dict[str, Any]]) -> float:
-    """ms of server time for one refresh (every call in turn)."""
+class Page:
+    """One screen's transport page: its record of what its panels show, sent with its next refresh as the
+    browser sends it (a new page has none, and is sent every panel)."""
+
+    def __init__(self) -> None:
+        self.shown: Any = None
+
+    def body(self, body: dict[str, Any]) -> dict[str, Any]:
+        state = [s | {"value": self.shown} if s["id"] == ids.TRN_SHOWN else s for s in body["state"]]
+        return body | {"state": state}
+
+    def keep(self, answer: dict[str, Any]) -> None:
+        got = answer.get("response", {}).get(ids.TRN_SHOWN)
+        if got is not None:
+            self.shown = got["children"]
+
+
+def replay(app: Dash, bodies: list[dict[str, Any]], page: Page) -> float:
+    """ms of server time for one refresh of ``page`` (every call in turn)."""
     client = app.server.test_client()
     total = 0.0
     for body in bodies:
+        sent = page.body(body)
         t0 = time.perf_counter()
-        resp = client.post(UPDATE, json=body)
+        resp = client.post(UPDATE, json=sent)
         total += (time.perf_counter() - t0) * 1000
-        if resp.status_code != 200:
+        if resp.status_code == 200:
+            page.keep(resp.get_json())
+        elif resp.status_code != 204:  # 204: nothing on the page to change
             raise RuntimeError(f"{body['output'][:60]}: HTTP {resp.status_code}")
     return total
 
@@ -132,17 +160,19 @@ def main(argv: list[str] | None = None) -> int:
             cold, warm, later = [], [], []
             for _ in range(args.rounds):
                 clear_cache(app)
-                cold.append(replay(app, bodies))
-                warm.append(replay(app, bodies))
+                page = Page()
+                cold.append(replay(app, bodies, page))
+                warm.append(replay(app, bodies, Page()))
                 expire(app, settings.refresh_s)
-                later.append(replay(app, bodies))
-            live = []
+                later.append(replay(app, bodies, page))
+            live, page = [], Page()
+            replay(app, bodies, page)
             for _ in range(args.rounds):  # the data moves: one simulator tick per refresh interval, as in operation
                 clock.now += timedelta(seconds=settings.refresh_s)
                 simulation.tick(store, district, clock.now, backfill=timedelta(hours=1))
                 expire(app, settings.refresh_s)
                 expire_versions(app)
-                live.append(replay(app, bodies))
+                live.append(replay(app, bodies, page))
             rows |= {
                 f"{label}: refresh cold ms": cold,
                 f"{label}: refresh next-tick ms": later,

@@ -3,6 +3,7 @@ set aside with a report, a failing feed failing only its panels."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pandas as pd
@@ -15,6 +16,7 @@ from dashboard.live import Failed
 from dashboard.scope import DISTRICT, Scope
 from dashboard.timeutil import TZ
 from datasources.kinds.sql import SqlOptions, SqlSource
+from layouts import ids
 from tests.conftest import NOW
 
 SHANCHENG = Scope("town", "370406001")
@@ -309,3 +311,55 @@ def test_each_kind_of_panel_is_renewed_at_its_own_moment_of_the_minute() -> None
     assert all(len(m) == 1 for m in moments.values()), moments  # once a minute
     assert len({m[0] for m in moments.values()}) == len(tv.PANEL_KINDS)  # never two kinds in the same second
     assert rollovers("accidents:town:370406001:7") == moments["accidents"]  # by kind, whatever the scope
+
+
+# ---- a page is sent only the panels that changed -------------------------------------------------------
+
+
+def test_a_page_is_sent_only_the_panels_whose_values_changed(services_at_now) -> None:  # type: ignore[no-untyped-def]
+    from dash import no_update
+
+    from layouts import transport as trn_layout
+
+    view = tv.compute_view(services_at_now().live, DISTRICT, NOW)
+    first, shown = trn_layout.panel_update(view, "zh", DISTRICT, None, None)
+    assert no_update not in first and len(first) == len(trn_layout.OUTPUTS)  # a new page: every panel
+    again, same = trn_layout.panel_update(view, "zh", DISTRICT, None, shown)
+    assert again == [no_update] * len(trn_layout.OUTPUTS) and same is no_update
+    busier = replace(view, buses=replace(view.buses, rejected=view.buses.rejected + 1))
+    moved, now_shown = trn_layout.panel_update(busier, "zh", DISTRICT, None, shown)
+    assert [o is not no_update for o in moved] == [True, True, False, False, False, False]  # the bus tables only
+    assert now_shown != shown and now_shown.split()[2:] == shown.split()[2:]
+    assert no_update not in trn_layout.panel_update(view, "en", DISTRICT, None, shown)[0]  # another language
+    vehicle = trn_layout.panel_update(view, "zh", DISTRICT, "L01-V002", shown)[0]
+    assert [o is not no_update for o in vehicle][:2] == [True, True]
+
+
+def test_the_scene_callback_sends_a_page_what_it_does_not_show_yet(app_at_now) -> None:  # type: ignore[no-untyped-def]
+    from layouts import transport as trn_layout
+
+    client = app_at_now().server.test_client()
+    outputs = [{"id": c, "property": p} for c, p in trn_layout.OUTPUTS]
+    outputs.append({"id": ids.TRN_SHOWN, "property": "children"})
+
+    def refresh(shown: object) -> tuple[int, dict]:  # type: ignore[type-arg]
+        body = {
+            "output": ".." + "...".join(f"{o['id']}.{o['property']}" for o in outputs) + "..",
+            "outputs": outputs,
+            "inputs": [
+                {"id": ids.REFRESH, "property": "n_intervals", "value": 1},
+                {"id": ids.URL, "property": "search", "value": ""},
+            ],
+            "state": [{"id": ids.TRN_SHOWN, "property": "children", "value": shown}],
+            "changedPropIds": [f"{ids.REFRESH}.n_intervals"],
+        }
+        resp = client.post("/_dash-update-component", json=body)
+        return resp.status_code, (resp.get_json() or {}).get("response", {}) if resp.status_code == 200 else {}
+
+    status, answer = refresh(None)
+    assert status == 200 and set(answer) == {c for c, _ in trn_layout.OUTPUTS} | {ids.TRN_SHOWN}
+    record = answer[ids.TRN_SHOWN]["children"]
+    assert refresh(record)[1] == {}  # the page shows all of it already: nothing sent
+    status, partial = refresh(" ".join([*record.split()[:5], "something-else"]))
+    assert status == 200 and set(partial) == {ids.TRN_PARKING, ids.TRN_SHOWN}
+    assert refresh({"not": "a record"})[1].keys() == answer.keys()  # anything else: filled whole
