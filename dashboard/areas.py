@@ -9,11 +9,13 @@ cameras take milliseconds.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
 import shapely
 from shapely import STRtree
+from shapely.geometry.base import BaseGeometry
 
 from dashboard.scope import Scope, ScopeNotFound
 
@@ -27,21 +29,39 @@ class Areas:
     towns: pd.DataFrame  # town_code, name, geometry (shapely)
     villages: pd.DataFrame  # village_code, town_code, name, lon, lat, population
 
+    @cached_property
+    def _index(self) -> tuple[list[tuple[str, BaseGeometry]], dict[str, tuple[np.ndarray, STRtree]]]:
+        """Each town's prepared outline, and per town its villages' codes with a tree of their points: built
+        once per pair of frames (a tail read tags a few new rows every few seconds; building these each time
+        cost more than the tagging)."""
+        outlines = []
+        for code, geom in zip(self.towns["town_code"], self.towns["geometry"], strict=True):
+            prepared = shapely.from_wkb(shapely.to_wkb(geom))  # a copy: the frame's own geometry is shared
+            shapely.prepare(prepared)
+            outlines.append((code, prepared))
+        trees = {
+            code: (
+                group["village_code"].to_numpy(),
+                STRtree(shapely.points(group["lon"].to_numpy() * _LON_SCALE, group["lat"].to_numpy())),
+            )
+            for code, group in self.villages.groupby("town_code")
+        }
+        return outlines, trees
+
     def assign(self, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(town_code, village_code) per point; '' where outside every town."""
         lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+        outlines, trees = self._index
         towns = np.full(len(lon), "", dtype=object)
-        points = shapely.points(lon, lat)
-        for code, geom in zip(self.towns["town_code"], self.towns["geometry"], strict=True):
-            inside = shapely.contains(geom, points) & (towns == "")
+        for code, outline in outlines:
+            inside = shapely.contains_xy(outline, lon, lat) & (towns == "")
             towns[inside] = code
         villages = np.full(len(lon), "", dtype=object)
-        for code, group in self.villages.groupby("town_code"):
+        for code, (village_codes, tree) in trees.items():
             mask = towns == code
             if mask.any():
-                tree = STRtree(shapely.points(group["lon"].to_numpy() * _LON_SCALE, group["lat"].to_numpy()))
                 idx = tree.nearest(shapely.points(lon[mask] * _LON_SCALE, lat[mask]))
-                villages[mask] = group["village_code"].to_numpy()[idx]
+                villages[mask] = village_codes[idx]
         return towns, villages
 
     def with_areas(self, frame: pd.DataFrame) -> pd.DataFrame:

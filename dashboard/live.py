@@ -264,6 +264,8 @@ class Live:
         self.bases: dict[str, Base] = {}
         #: How many reads of each kind this process made ("full", "tail"): for benchmarks and tests.
         self.reads: Counter[str] = Counter()
+        #: The towns' and villages' frames last made into :class:`Areas`, and those Areas.
+        self._areas: tuple[pd.DataFrame, pd.DataFrame, Areas] | None = None
 
     def rows(self, feed: str) -> Rows | Failed:
         """The feed's rows for its window (reference feeds: all rows).
@@ -321,7 +323,13 @@ class Live:
         for got in (towns, villages):
             if isinstance(got, Failed):
                 return got
-        return Areas(towns.frame, villages.frame)  # type: ignore[union-attr]
+        frames = (towns.frame, villages.frame)  # type: ignore[union-attr]
+        held = self._areas
+        if held is not None and held[0] is frames[0] and held[1] is frames[1]:
+            return held[2]  # the same rows: the same Areas, with the index it built (Areas._index)
+        areas = Areas(*frames)
+        self._areas = (*frames, areas)
+        return areas
 
     def _read(self, feed: str, version: str | None = None) -> Rows | Failed:
         now = self.clock()

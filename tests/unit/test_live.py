@@ -251,3 +251,39 @@ def test_without_a_prior_key_every_period_is_computed_in_the_request() -> None:
     assert renewed(cache, locks, "t:None:1", None, 60, lambda: "one", lock="t") == "one"
     assert renewed(cache, locks, "t:None:2", None, 60, lambda: "two", lock="t") == "two"
     assert renewed(cache, locks, "t:None:2", None, 60, lambda: "never", lock="t") == "two"
+
+
+def test_areas_tag_points_with_their_town_and_nearest_village_and_keep_their_index(services_at_now) -> None:  # type: ignore[no-untyped-def]
+    import numpy as np
+    import shapely
+
+    from dashboard.areas import Areas
+
+    towns = pd.DataFrame(
+        {
+            "town_code": ["A", "B"],
+            "name": ["甲", "乙"],
+            "geometry": [shapely.box(117.0, 35.0, 117.1, 35.1), shapely.box(117.1, 35.0, 117.2, 35.1)],
+        }
+    )
+    villages = pd.DataFrame(
+        {
+            "village_code": ["A1", "A2", "B1"],
+            "town_code": ["A", "A", "B"],
+            "name": ["a1", "a2", "b1"],
+            "lon": [117.02, 117.08, 117.15],
+            "lat": [35.05, 35.05, 35.05],
+            "population": [1, 1, 1],
+        }
+    )
+    areas = Areas(towns, villages)
+    lon = np.array([117.01, 117.07, 117.19, 117.5, 117.05])
+    lat = np.array([35.02, 35.09, 35.01, 35.05, 35.1])  # the last on town A's edge: inside none
+    got_towns, got_villages = areas.assign(lon, lat)
+    assert got_towns.tolist() == ["A", "A", "B", "", ""]
+    assert got_villages.tolist() == ["A1", "A2", "B1", "", ""]
+    assert shapely.is_prepared(towns["geometry"]).tolist() == [False, False]  # the shared frame's own are untouched
+
+    live = services_at_now().live
+    first = live.areas()
+    assert live.areas() is first  # the same rows: the same Areas, its index built once
