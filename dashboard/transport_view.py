@@ -21,7 +21,7 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from functools import partial
-from typing import TypeVar
+from typing import TypeVar, cast
 
 import numpy as np
 import pandas as pd
@@ -263,9 +263,12 @@ class Fleet:
     newest: pd.Timestamp | None
 
 
-def fleet_of(pings: pd.DataFrame, lines: pd.DataFrame, district: shapely.Geometry) -> Fleet:
-    """Screen ``pings`` against every line and the district, and take each vehicle's state from the kept ones."""
-    screened = bus.screen_pings(pings, lines, district)
+def fleet_of(
+    pings: pd.DataFrame, lines: pd.DataFrame, district: shapely.Geometry, placed: bus.Placement | None = None
+) -> Fleet:
+    """Screen ``pings`` against every line and the district, and take each vehicle's state from the kept ones
+    (``placed``: the pings' :func:`bus.placement`, when the caller has it)."""
+    screened = bus.screen_pings(pings, lines, district, placed=placed)
     kept = screened.kept
     newest = kept["ts"].max() if len(kept) else None
     states = bus.vehicle_states(kept, (newest if newest is not None else pd.Timestamp(0, tz="UTC")).to_pydatetime())
@@ -308,39 +311,44 @@ def screening_key(pings: pd.DataFrame, lines: pd.DataFrame, district: shapely.Ge
     is the one a full screening would give now: a ping appended, rewritten or removed, or a line or the outline
     redrawn, is a new digest."""
     h = hashlib.blake2b(digest_size=16)
-    h.update(_rows_digest(pings))
+    h.update(repr([(str(c), str(t)) for c, t in pings.dtypes.items()]).encode())
+    h.update(row_hashes(pings).tobytes())
+    h.update(_geography_digest(lines, district))
+    return h.hexdigest()
+
+
+def _geography_digest(lines: pd.DataFrame, district: shapely.Geometry) -> bytes:
+    """A digest of what screening checks each ping against: the lines, the outline and the thresholds."""
+    h = hashlib.blake2b(digest_size=16)
     h.update(repr(lines["line_id"].tolist()).encode())
     for wkb in shapely.to_wkb(lines["geometry"].to_numpy()):
         h.update(b"\0" if wkb is None else len(wkb).to_bytes(4, "big") + wkb)
     h.update(shapely.to_wkb(district))
     h.update(f"{bus.MAX_OFF_ROUTE_M}|{bus.MAX_JUMP_KMH}|{bus.MIN_MOVE_M}".encode())
-    return h.hexdigest()
+    return h.digest()
 
 
-#: Per frame object, its digest: a refresh hands the same pings to the bus panel, the arrivals and the badge.
-_digests: dict[int, tuple[weakref.ref[pd.DataFrame], bytes]] = {}
-_digests_lock = threading.Lock()
+#: Per frame object, its rows' hashes: a refresh hands the same pings to the bus panel, the arrivals and the badge.
+_hashes: dict[int, tuple[weakref.ref[pd.DataFrame], np.ndarray]] = {}
+_hashes_lock = threading.Lock()
 
 
-def _rows_digest(frame: pd.DataFrame) -> bytes:
-    """A digest of ``frame``'s column types and values in order, hashed once per frame object.
+def row_hashes(frame: pd.DataFrame) -> np.ndarray:
+    """A 64-bit hash of each of ``frame``'s rows (its values, not its index), computed once per frame object.
 
     Frames read from the feeds are never modified in place (they are shared by every caller), so an object
-    seen before has the digest it had; a collected frame's entry goes with it.
+    seen before has the hashes it had; a collected frame's entry goes with it.
     """
-    with _digests_lock:
-        hit = _digests.get(id(frame))
+    with _hashes_lock:
+        hit = _hashes.get(id(frame))
     if hit is not None and hit[0]() is frame:
         return hit[1]
-    h = hashlib.blake2b(digest_size=16)
-    h.update(repr([(str(c), str(t)) for c, t in frame.dtypes.items()]).encode())
-    h.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
-    digest = h.digest()
-    with _digests_lock:
-        for key in [k for k, (ref, _) in _digests.items() if ref() is None]:
-            del _digests[key]
-        _digests[id(frame)] = (weakref.ref(frame), digest)
-    return digest
+    hashes = pd.util.hash_pandas_object(frame, index=False).to_numpy()
+    with _hashes_lock:
+        for key in [k for k, (ref, _) in _hashes.items() if ref() is None]:
+            del _hashes[key]
+        _hashes[id(frame)] = (weakref.ref(frame), hashes)
+    return hashes
 
 
 def screener(live: Live, name: str) -> Screen:
@@ -348,7 +356,8 @@ def screener(live: Live, name: str) -> Screen:
 
     The fleet is kept in the shared cache under :func:`screening_key` (a refresh screens the same pings for the
     scene at each scope, the arrival panel and the rating's coverage badge); ``name`` is the slot this process
-    keeps its last one in (one per kind of caller, so that they do not evict each other).
+    keeps its last one in (one per kind of caller, so that they do not evict each other). A new fleet places
+    only the pings the last one's did not (:func:`placed`).
     """
 
     def screen(pings: pd.DataFrame, lines: pd.DataFrame, district: shapely.Geometry) -> Fleet:
@@ -359,11 +368,51 @@ def screener(live: Live, name: str) -> Screen:
             live.here,
             key,
             SCREEN_TTL,
-            lambda: fleet_of(pings, lines, district),
+            lambda: fleet_of(pings, lines, district, placed(live.here, f"trn:placed:{name}", pings, lines, district)),
             lock=f"trn:fleet:{name}",
         )
 
     return screen
+
+
+def placed(
+    here: dict[str, tuple[str, object]], slot: str, pings: pd.DataFrame, lines: pd.DataFrame, district: shapely.Geometry
+) -> bus.Placement:
+    """:func:`bus.placement` of ``pings``, from the placement this process last made in ``slot`` where the pings
+    are its pings less some of the oldest, plus new ones (a window that slid): only the new ones are placed.
+
+    Rows are matched by their hashes (:func:`row_hashes`) over the whole overlap, against the same lines and
+    outline; anything else (a ping rewritten, removed from the middle, or delivered in another order) is placed
+    whole.
+    """
+    hashes, geography = row_hashes(pings), _geography_digest(lines, district).hex()
+    held = here.get(slot)
+    got: bus.Placement | None = None
+    if held is not None and held[0] == geography:
+        old, s_m, off_m, inside = cast(tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray], held[1])
+        start = _overlap(old, hashes)
+        if start is not None:
+            new_s, new_off, new_inside = bus.placement(pings.iloc[len(old) - start :], lines, district)
+            got = (
+                np.concatenate([s_m[start:], new_s]),
+                np.concatenate([off_m[start:], new_off]),
+                np.concatenate([inside[start:], new_inside]),
+            )
+    if got is None:
+        got = bus.placement(pings, lines, district)
+    here[slot] = (geography, (hashes, *got))
+    return got
+
+
+def _overlap(old: np.ndarray, new: np.ndarray) -> int | None:
+    """Where in ``old`` the rows begin that ``new`` starts with (``old[start:] == new[:len(old) - start]``), or
+    None when ``new`` does not continue ``old`` that way."""
+    if not len(old) or not len(new):
+        return None
+    for start in np.flatnonzero(old == new[0]):
+        if len(old) - start <= len(new) and np.array_equal(old[start:], new[: len(old) - start]):
+            return int(start)
+    return None
 
 
 def bus_states(

@@ -118,9 +118,14 @@ def locate(points: pd.DataFrame, lines: pd.DataFrame) -> pd.DataFrame:
 
     Points whose line is unknown get NaN in both.
     """
-    metric = {lid: metric_line(g) for lid, g in zip(lines["line_id"], lines["geometry"], strict=True)}
     if points.empty:
         return points.assign(s_m=pd.Series(dtype=float), off_m=pd.Series(dtype=float))
+    s, off = _along_and_off(points, lines)
+    return points.assign(s_m=s, off_m=off)
+
+
+def _along_and_off(points: pd.DataFrame, lines: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    metric = {lid: metric_line(g) for lid, g in zip(lines["line_id"], lines["geometry"], strict=True)}
     geoms = points["line_id"].map(metric)
     known = geoms.notna().to_numpy()
     s = np.full(len(points), np.nan)
@@ -131,7 +136,22 @@ def locate(points: pd.DataFrame, lines: pd.DataFrame) -> pd.DataFrame:
         line_geoms = geoms.to_numpy()[known]
         s[known] = shapely.line_locate_point(line_geoms, pts)
         off[known] = shapely.distance(line_geoms, pts)
-    return points.assign(s_m=s, off_m=off)
+    return s, off
+
+
+#: What screening reads of each ping alone (see :func:`placement`).
+Placement = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
+def placement(pings: pd.DataFrame, lines: pd.DataFrame, district: BaseGeometry) -> Placement:
+    """What screening reads of each ping alone: metres along its line (NaN: a line we do not know), metres off
+    it, and whether it lies inside the district outline. A ping's placement never depends on the others, so
+    the placement of a window that only lost old pings and gained new ones is the old one's, cut and extended.
+    """
+    if pings.empty:
+        return np.zeros(0), np.zeros(0), np.zeros(0, dtype=bool)
+    s, off = _along_and_off(pings, lines)
+    return s, off, shapely.contains_xy(district, pings["lon"].to_numpy(), pings["lat"].to_numpy())
 
 
 # ---- bad input ------------------------------------------------------------------------------------------------
@@ -158,6 +178,7 @@ def screen_pings(
     district: BaseGeometry,
     max_off_route_m: float = MAX_OFF_ROUTE_M,
     max_jump_kmh: float = MAX_JUMP_KMH,
+    placed: Placement | None = None,
 ) -> Screened:
     """Set aside pings that passed the feed's contract but cannot be used.
 
@@ -168,18 +189,20 @@ def screen_pings(
     - ``jump``: implies more than ``max_jump_kmh`` from the vehicle's previous kept ping.
 
     Duplicate (vehicle, time) pings and speeds outside 0–120 km/h never get here: the contract rejects them.
+    ``placed``: the pings' :func:`placement` when the caller has it.
     """
-    frame = locate(pings.reset_index(drop=True), lines)
+    frame = pings.reset_index(drop=True)
+    s, off, inside = placed if placed is not None else placement(frame, lines, district)
+    frame = frame.assign(s_m=s, off_m=off) if len(frame) else locate(frame, lines)
     # the first reason that applies, as 1 + its index in REASONS (0: usable)
     code = np.zeros(len(frame), dtype=np.int8)
 
     def flag(mask: np.ndarray, why: str) -> None:
         code[np.asarray(mask, dtype=bool) & (code == 0)] = REASONS.index(why) + 1
 
-    flag(np.isnan(frame["s_m"].to_numpy()), "unknown_line")
-    if len(frame):
-        flag(~shapely.contains_xy(district, frame["lon"].to_numpy(), frame["lat"].to_numpy()), "outside_district")
-    flag(frame["off_m"].to_numpy() > max_off_route_m, "off_route")
+    flag(np.isnan(s), "unknown_line")
+    flag(~inside, "outside_district")
+    flag(off > max_off_route_m, "off_route")
     vehicle = pd.factorize(frame["vehicle_id"])[0]
     ts = _nanoseconds(frame["ts"])
     flag(ts < pd.Series(ts).groupby(vehicle, sort=False).cummax().to_numpy(), "out_of_order")

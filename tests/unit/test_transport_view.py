@@ -363,3 +363,32 @@ def test_the_scene_callback_sends_a_page_what_it_does_not_show_yet(app_at_now) -
     status, partial = refresh(" ".join([*record.split()[:5], "something-else"]))
     assert status == 200 and set(partial) == {ids.TRN_PARKING, ids.TRN_SHOWN}
     assert refresh({"not": "a record"})[1].keys() == answer.keys()  # anything else: filled whole
+
+
+def test_a_slid_window_places_only_its_new_pings_and_screens_as_a_full_screening(services_at_now, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    live = services_at_now().live
+    f = _frames(live)
+    pings, lines, district = f["bus_positions"], f["bus_lines"], tv.district_shape(live.areas())
+    screen = tv.screener(live, "slide")
+    placed_rows, full_placement = [], tv.bus.placement
+
+    def screened(frame: pd.DataFrame, outline: shapely.Geometry = district) -> list[int]:
+        """The rows placed to screen ``frame``; and the fleet is what a full screening gives."""
+        placed_rows.clear()
+        with monkeypatch.context() as m:
+            m.setattr(tv.bus, "placement", lambda p, *a: placed_rows.append(len(p)) or full_placement(p, *a))
+            got = screen(frame, lines, outline)
+        assert_same_fleet(got, tv.fleet_of(frame, lines, outline))
+        return list(placed_rows)
+
+    assert screened(pings.iloc[:-40]) == [len(pings) - 40]
+    last = pings.iloc[-40:]
+    slid = pd.concat(  # the oldest 30 pings gone, the next 40 arrived, one of them 1.1 km off its line
+        [pings.iloc[30:-40], last.assign(lat=last["lat"].where(last.index != last.index[3], last["lat"] + 0.01))],
+        ignore_index=True,
+    )
+    assert screened(slid) == [40]  # only the new pings
+    assert tv.fleet_of(slid, lines, district).screened.counts().get("off_route", 0) >= 1
+    rewritten = slid.assign(lon=slid["lon"].where(slid.index != 5, slid["lon"] + 0.02))  # an old ping changed
+    assert screened(rewritten) == [len(rewritten)]  # placed whole
+    assert screened(slid, district.buffer(-0.05)) == [len(slid)]  # another outline: placed whole
