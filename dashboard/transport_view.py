@@ -796,9 +796,9 @@ def _minutely(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.assign(minute=minute).drop_duplicates(["vehicle_id", "minute"], keep="last")[cols]
 
 
-def pings_today(live: Live, now: datetime) -> pd.DataFrame | Failed:
+def pings_today(live: Live, now: datetime, vehicle_id: str | None = None) -> pd.DataFrame | Failed:
     """Today's (local) bus pings, a minute apart: closed hours read once and kept, the current hour from
-    closed ten-minute blocks, the last minutes from the live read."""
+    closed ten-minute blocks, the last minutes from the live read (``vehicle_id``: that vehicle's only)."""
     at = pd.Timestamp(now).tz_convert("UTC")  # one zone for every bound (and cache key), whatever "now" came in
     midnight = at.tz_convert(TZ).normalize().tz_convert("UTC").to_pydatetime()
     hour = at.floor("h").to_pydatetime()
@@ -825,7 +825,11 @@ def pings_today(live: Live, now: datetime) -> pd.DataFrame | Failed:
     tail = live.rows("bus_positions")
     if isinstance(tail, Failed):
         return tail
-    last = _minutely(tail.frame.loc[tail.frame["ts"] > pd.Timestamp(block)])
+    recent = tail.frame.loc[tail.frame["ts"] > pd.Timestamp(block)]
+    if vehicle_id is not None:  # one vehicle's day: chosen before joining (the day's pings are 10,000s of rows)
+        closed = closed.loc[closed["vehicle_id"] == vehicle_id]
+        recent = recent.loc[recent["vehicle_id"] == vehicle_id]
+    last = _minutely(recent)
     return pd.concat([p for p in (closed, last) if len(p)] or [last], ignore_index=True)
 
 
@@ -965,7 +969,7 @@ def arrivals_view(live: Live, stop_id: str, now: datetime) -> ArrivalPanel | Fai
 
 def trip_view(live: Live, vehicle_id: str, now: datetime) -> Trip | Failed | None:
     """A vehicle's trip today."""
-    pings = pings_today(live, now)
+    pings = pings_today(live, now, vehicle_id)
     if isinstance(pings, Failed):
         return pings
     return trip_of(pings, vehicle_id)

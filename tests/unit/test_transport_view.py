@@ -259,6 +259,9 @@ def test_todays_pings_from_the_kept_closed_join_are_the_spans_read_one_by_one(se
         assert len(want) > 60
         pd.testing.assert_frame_equal(tv.pings_today(live, now), want, check_exact=True)
         pd.testing.assert_frame_equal(tv.pings_today(live, now), want, check_exact=True)  # from the kept join
+        mine = want.loc[want["vehicle_id"] == "L01-V002"].reset_index(drop=True)
+        assert len(mine) > 10
+        pd.testing.assert_frame_equal(tv.pings_today(live, now, "L01-V002"), mine, check_exact=True)
 
 
 def test_a_panel_is_recomputed_when_its_feeds_move_and_not_otherwise(services_at_now, monkeypatch) -> None:  # type: ignore[no-untyped-def]
