@@ -7,6 +7,7 @@ console's adapters parse the clicked button and call :class:`~dashboard.screen_b
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -108,17 +109,17 @@ def register(app: Dash, services: Services) -> None:
     @app.callback(
         Output(ids.scr_status(ALL), "children"),
         Output(ids.CONSOLE_ALARMS, "children"),
-        Output(ids.CONSOLE_HELD, "data"),
+        Output(ids.CONSOLE_HELD, "children"),
         Input(ids.CONSOLE_TICK, "n_intervals"),
         State(ids.scr_status(ALL), "id"),
-        State(ids.CONSOLE_HELD, "data"),
+        State(ids.CONSOLE_HELD, "children"),
     )
     def fill_console(_n: Any, status_ids: list[dict], listed: Any) -> Any:
         lang = request_lang(services.settings.language)
         cells, held = console_view(services, board, [str(i["screen"]) for i in status_ids], lang)
         # The alarm list holds buttons: re-rendered only when it changes, so a click never lands on a
         # button that the next refresh replaces.
-        signature = [[event_id, names] for event_id, _sev, _title, names in held]
+        signature = json.dumps([[event_id, names, lang] for event_id, _sev, _title, names in held] or [lang])
         if signature == listed:
             return cells, dash.no_update, dash.no_update
         return cells, console_layout.alarm_rows(lang, held), signature

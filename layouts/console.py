@@ -39,7 +39,9 @@ def page(lang: str, screens: Sequence[tuple[str, str]], towns: Sequence[tuple[st
         className="console",
         children=[
             dcc.Interval(id=ids.CONSOLE_TICK, interval=1000),
-            dcc.Store(id=ids.CONSOLE_HELD),
+            # what the alarm list was filled from; not a dcc.Store, whose memory outlives a new rendering of the
+            # page (the console shown again kept the old record, and its alarm list stayed empty)
+            html.Div(id=ids.CONSOLE_HELD, hidden=True),
             html.H2(t("console.title", lang), className="scene-title"),
             html.P(t("console.note", lang), className="data-note"),
             html.Div(id=ids.console_part("message"), className="console-msg", role="status"),

@@ -280,3 +280,26 @@ def test_scr006_an_unknown_screen_says_which_screens_exist(dash_duo, live_app, f
     dash_duo.driver.get(f"{dash_duo.server_url}/screen/lobbby")
     dash_duo.wait_for_contains_text(".screen-problem", "大屏不存在", timeout=10)
     assert "unknown screen 'lobbby'; known screens: lobby" in dash_duo.find_element(".screen-problem").text
+
+
+def test_scr007_the_console_shown_again_lists_its_alarms_again(dash_duo, store_copy, make_settings, free_port) -> None:  # type: ignore[no-untyped-def]
+    settings = make_settings(store_url=f"sqlite:///{store_copy}", screens=screens(lobby=[{"scene": "overview"}]))
+    start(dash_duo, settings, free_port, "/console")
+    none = "当前没有接管大屏的告警"
+    wait_for(dash_duo, lambda: none in dash_duo.find_element(".console-alarms").text, "the alarm list", timeout=30)
+
+    def go(path: str) -> None:  # as a link in the page does: no reload, the page rendered anew
+        dash_duo.driver.execute_script(
+            "window.history.pushState({}, '', arguments[0]);"
+            "window.dispatchEvent(new CustomEvent('_dashprivate_pushstate'));",
+            path,
+        )
+
+    go("/data")
+    wait_for(dash_duo, lambda: not dash_duo.driver.find_elements(By.CSS_SELECTOR, ".console-alarms"), "left")
+    go("/console")
+    wait_for(dash_duo, lambda: none in dash_duo.find_element(".console-alarms").text, "listed again", timeout=10)
+    go("/console?lang=zh")  # rendered anew in place: the same components, props from the new layout
+    time.sleep(2)  # let the new rendering land (on a slower one this check passes early: never a false failure)
+    wait_for(dash_duo, lambda: none in dash_duo.find_element(".console-alarms").text, "listed in place", timeout=10)
+    assert not severe(dash_duo)
