@@ -119,7 +119,7 @@ def register(app: Dash, services: Services) -> None:
         cells, held = console_view(services, board, [str(i["screen"]) for i in status_ids], lang)
         # The alarm list holds buttons: re-rendered only when it changes, so a click never lands on a
         # button that the next refresh replaces.
-        signature = json.dumps([[event_id, names, lang] for event_id, _sev, _title, names in held] or [lang])
+        signature = json.dumps({"lang": lang, "held": [[event_id, names] for event_id, _sev, _title, names in held]})
         if signature == listed:
             return cells, dash.no_update, dash.no_update
         return cells, console_layout.alarm_rows(lang, held), signature

@@ -79,8 +79,6 @@ def register(app: Dash, services: Services) -> None:
         if scope is None:
             return [dash.no_update] * (len(trn_layout.OUTPUTS) + 1)
         lang = request_lang(services.settings.language)
-        # the page's own record of what it shows; anything else (none, forged): every panel is filled
-        shown = shown if isinstance(shown, str) else None
         outputs, now_shown = trn_layout.panel_update(view(services, scope), lang, scope, vehicle_of(search), shown)
         return [*outputs, now_shown]
 

@@ -10,7 +10,6 @@ sparkline and its data time. Computation is pure over the frames that
 from __future__ import annotations
 
 import tomllib
-import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timedelta
@@ -24,7 +23,7 @@ from pydantic import TypeAdapter, ValidationError
 from dashboard.areas import Areas
 from dashboard.domain import air, rating, tourism, traffic, video, water
 from dashboard.health import freshness_limit
-from dashboard.live import Failed, Live, Rows, hourly_latest, latest_per, renewed, spark
+from dashboard.live import Failed, Live, Rows, hourly_latest, latest_per, renewed, spark, spread
 from dashboard.scope import Scope
 from dashboard.settings import Settings
 from dashboard.timeutil import TZ
@@ -479,13 +478,10 @@ def _memo_tile(spec: TileSpec, live: Live, settings: Settings, scope: Scope, now
 
 
 def bucket_offset(tile_id: str, step: int) -> int:
-    """Where a tile's value bucket starts within ``step`` seconds: the catalogue's tiles evenly spaced, so
-    that while no feed moves each refresh recomputes one or two of them (offsets from a hash put three of
-    the dearest, TPI, AQI and radiation, in one 5 s slot while other slots held none)."""
-    ids = [spec.id for spec in CATALOGUE.specs]
-    if tile_id in ids:
-        return ids.index(tile_id) * step // len(ids)
-    return zlib.crc32(tile_id.encode()) % step
+    """Where a tile's value bucket starts within ``step`` seconds: the catalogue's tiles evenly spaced, so that
+    while no feed moves each refresh recomputes one or two of them (offsets from a hash put three of the
+    dearest, TPI, AQI and radiation, in one 5 s slot while other slots held none)."""
+    return spread(tile_id, [spec.id for spec in CATALOGUE.specs], step)
 
 
 def _history(spec: TileSpec) -> tuple[str, ...]:

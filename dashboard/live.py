@@ -19,8 +19,9 @@ import logging
 import math
 import threading
 import uuid
+import zlib
 from collections import Counter
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TypeVar
@@ -87,6 +88,14 @@ def cached(
             own = timeout_for(value) if timeout_for else None
             cache.set(key, value, timeout=int(own) if own else timeout)
     return value  # type: ignore[no-any-return]
+
+
+def spread(name: str, names: Sequence[str], step: int) -> int:
+    """Where ``name``'s ``step``-second periods start: ``names`` evenly spaced over the step (so that values
+    renewed once a step do not all renew in the same refresh), any other name by a hash of it."""
+    if name in names:
+        return list(names).index(name) * step // len(names)
+    return zlib.crc32(name.encode()) % step
 
 
 def renewed(

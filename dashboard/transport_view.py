@@ -29,7 +29,7 @@ import shapely
 
 from dashboard.areas import Areas
 from dashboard.domain import bus, traffic
-from dashboard.live import Failed, Live, Rows, cached, cached_here, latest_per, panel, renewed
+from dashboard.live import Failed, Live, Rows, cached, cached_here, latest_per, panel, renewed, spread
 from dashboard.scope import Scope
 from dashboard.timeutil import TZ
 from datasources import SourceError
@@ -310,10 +310,14 @@ def screening_key(pings: pd.DataFrame, lines: pd.DataFrame, district: shapely.Ge
     geometry, the district outline and the thresholds. Equal digests give equal fleets, so a fleet kept under it
     is the one a full screening would give now: a ping appended, rewritten or removed, or a line or the outline
     redrawn, is a new digest."""
+    return _screening_key(pings, _geography_digest(lines, district))
+
+
+def _screening_key(pings: pd.DataFrame, geography: bytes) -> str:
     h = hashlib.blake2b(digest_size=16)
     h.update(repr([(str(c), str(t)) for c, t in pings.dtypes.items()]).encode())
     h.update(row_hashes(pings).tobytes())
-    h.update(_geography_digest(lines, district))
+    h.update(geography)
     return h.hexdigest()
 
 
@@ -361,14 +365,16 @@ def screener(live: Live, name: str) -> Screen:
     """
 
     def screen(pings: pd.DataFrame, lines: pd.DataFrame, district: shapely.Geometry) -> Fleet:
-        key = f"trn:fleet:{screening_key(pings, lines, district)}"
+        geography = _geography_digest(lines, district)
         return cached_here(
             live.cache,
             live.locks,
             live.here,
-            key,
+            f"trn:fleet:{_screening_key(pings, geography)}",
             SCREEN_TTL,
-            lambda: fleet_of(pings, lines, district, placed(live.here, f"trn:placed:{name}", pings, lines, district)),
+            lambda: fleet_of(
+                pings, lines, district, placed(live.here, f"trn:placed:{name}", pings, lines, district, geography)
+            ),
             lock=f"trn:fleet:{name}",
         )
 
@@ -376,19 +382,24 @@ def screener(live: Live, name: str) -> Screen:
 
 
 def placed(
-    here: dict[str, tuple[str, object]], slot: str, pings: pd.DataFrame, lines: pd.DataFrame, district: shapely.Geometry
+    here: dict[str, tuple[str, object]],
+    slot: str,
+    pings: pd.DataFrame,
+    lines: pd.DataFrame,
+    district: shapely.Geometry,
+    geography: bytes,
 ) -> bus.Placement:
     """:func:`bus.placement` of ``pings``, from the placement this process last made in ``slot`` where the pings
     are its pings less some of the oldest, plus new ones (a window that slid): only the new ones are placed.
 
     Rows are matched by their hashes (:func:`row_hashes`) over the whole overlap, against the same lines and
-    outline; anything else (a ping rewritten, removed from the middle, or delivered in another order) is placed
-    whole.
+    outline (``geography``: their :func:`_geography_digest`); anything else (a ping rewritten, removed from the
+    middle, or delivered in another order) is placed whole.
     """
-    hashes, geography = row_hashes(pings), _geography_digest(lines, district).hex()
+    hashes = row_hashes(pings)
     held = here.get(slot)
     got: bus.Placement | None = None
-    if held is not None and held[0] == geography:
+    if held is not None and held[0] == geography.hex():
         old, s_m, off_m, inside = cast(tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray], held[1])
         start = _overlap(old, hashes)
         if start is not None:
@@ -400,7 +411,7 @@ def placed(
             )
     if got is None:
         got = bus.placement(pings, lines, district)
-    here[slot] = (geography, (hashes, *got))
+    here[slot] = (geography.hex(), (hashes, *got))
     return got
 
 
@@ -876,9 +887,7 @@ PANEL_KINDS: tuple[str, ...] = ("buses", "stops", "tpi", "arrivals", "tpi-worst"
 def panel_bucket(name: str, now: datetime, step: int) -> int:
     """Which ``step``-second bucket ``now`` falls in for the panel ``name`` (``kind:scope…``): each kind of
     panel's buckets start at its own offset (see :data:`PANEL_KINDS`)."""
-    kind = name.partition(":")[0]
-    offset = PANEL_KINDS.index(kind) * step // len(PANEL_KINDS) if kind in PANEL_KINDS else 0
-    return int((now.timestamp() + offset) // step)
+    return int((now.timestamp() + spread(name.partition(":")[0], PANEL_KINDS, step)) // step)
 
 
 def compute_view(live: Live, scope: Scope, now: datetime) -> TransportView:

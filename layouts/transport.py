@@ -252,41 +252,46 @@ OUTPUTS: tuple[tuple[str, str], ...] = (
 )
 
 
-def panel_outputs(
-    view: TransportView, lang: str, scope: Scope, vehicle: str | None, wanted: Sequence[bool] | None = None
-) -> tuple[Any, ...]:
-    """Every panel body of the scene, in :data:`OUTPUTS` order (``wanted``: only those, ``no_update`` else)."""
-    builds: tuple[Callable[[], Any], ...] = (
-        lambda: _or_failing(view.buses, lang, lambda v: lines_table(v, lang, scope)),
-        lambda: _or_failing(view.buses, lang, lambda v: vehicle_table(v, lang, scope, vehicle)),
-        lambda: _or_failing(view.tpi, lang, lambda v: tpi_summary(v, lang)),
-        lambda: tpi_figure(view.tpi, lang),
-        lambda: _or_failing(view.worst, lang, lambda v: worst_table(v, lang)),
-        lambda: _or_failing(view.parking, lang, lambda v: parking_table(v, lang)),
+def _panels(
+    view: TransportView, lang: str, scope: Scope, vehicle: str | None
+) -> tuple[tuple[object, Callable[[], Any]], ...]:
+    """In :data:`OUTPUTS` order, each output's panel value and how its body is built from it."""
+    return (
+        (view.buses, lambda: _or_failing(view.buses, lang, lambda v: lines_table(v, lang, scope))),
+        (view.buses, lambda: _or_failing(view.buses, lang, lambda v: vehicle_table(v, lang, scope, vehicle))),
+        (view.tpi, lambda: _or_failing(view.tpi, lang, lambda v: tpi_summary(v, lang))),
+        (view.tpi, lambda: tpi_figure(view.tpi, lang)),
+        (view.worst, lambda: _or_failing(view.worst, lang, lambda v: worst_table(v, lang))),
+        (view.parking, lambda: _or_failing(view.parking, lang, lambda v: parking_table(v, lang))),
     )
-    return tuple(build() if wanted is None or wanted[i] else no_update for i, build in enumerate(builds))
+
+
+def panel_outputs(view: TransportView, lang: str, scope: Scope, vehicle: str | None) -> tuple[Any, ...]:
+    """Every panel body of the scene, in :data:`OUTPUTS` order."""
+    return tuple(build() for _, build in _panels(view, lang, scope, vehicle))
 
 
 def panel_update(
-    view: TransportView, lang: str, scope: Scope, vehicle: str | None, shown: str | None
+    view: TransportView, lang: str, scope: Scope, vehicle: str | None, shown: object
 ) -> tuple[list[Any], Any]:
     """:func:`panel_outputs` for a page whose panels ``shown`` says were filled from what (the record this
     returned last time): an output whose panel, language, scope and vehicle are unchanged is ``no_update``.
     With the page's new record (``no_update`` when nothing changed).
 
     Most refreshes move one panel (new bus pings) or none; building and sending the others again cost more
-    than the panels themselves. A page rendered anew has no record and has every output filled.
+    than the panels themselves. A page rendered anew has no record (nor one forged: anything but a string)
+    and has every output filled.
     """
-    panels = (view.buses, view.buses, view.tpi, view.tpi, view.worst, view.parking)
+    parts = _panels(view, lang, scope, vehicle)
     keys = [
         hashlib.blake2b(repr((i, lang, scope.key, vehicle, panel)).encode(), digest_size=8).hexdigest()
-        for i, panel in enumerate(panels)
+        for i, (panel, _) in enumerate(parts)
     ]
     before = shown.split() if isinstance(shown, str) else []
     stale = [i >= len(before) or before[i] != key for i, key in enumerate(keys)]
     if not any(stale):
         return [no_update] * len(OUTPUTS), no_update
-    return list(panel_outputs(view, lang, scope, vehicle, stale)), " ".join(keys)
+    return [build() if redo else no_update for redo, (_, build) in zip(stale, parts, strict=True)], " ".join(keys)
 
 
 def stop_options(view: TransportView) -> list[dict[str, str]]:

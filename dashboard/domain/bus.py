@@ -193,7 +193,7 @@ def screen_pings(
     """
     frame = pings.reset_index(drop=True)
     s, off, inside = placed if placed is not None else placement(frame, lines, district)
-    frame = frame.assign(s_m=s, off_m=off) if len(frame) else locate(frame, lines)
+    frame = frame.assign(s_m=s, off_m=off)
     # the first reason that applies, as 1 + its index in REASONS (0: usable)
     code = np.zeros(len(frame), dtype=np.int8)
 
@@ -256,7 +256,7 @@ def vehicle_states(located: pd.DataFrame, now: datetime) -> pd.DataFrame:
     vehicle = pd.factorize(located["vehicle_id"], sort=True)[0]
     ts = _nanoseconds(located["ts"])
     order = np.lexsort((ts, vehicle))
-    runs = vehicle[order]
+    runs, ts = vehicle[order], ts[order]
     first = np.flatnonzero(np.r_[True, runs[1:] != runs[:-1]])
     last = np.r_[first[1:], len(order)] - 1
     s = located["s_m"].to_numpy(dtype=float)[order]
@@ -268,7 +268,7 @@ def vehicle_states(located: pd.DataFrame, now: datetime) -> pd.DataFrame:
         latest = np.searchsorted(moves, last, side="right") - 1  # per vehicle, its last move (if in its run)
         mine = (latest >= 0) & (moves[np.maximum(latest, 0)] >= first)
         direction[mine] = -np.sign(d[moves[latest[mine]]])
-    span = (ts[order][last] - ts[order][first]) / 1e9
+    span = (ts[last] - ts[first]) / 1e9
     with np.errstate(divide="ignore", invalid="ignore"):
         speed = np.where(span > 0, np.abs(s[last] - s[first]) / span, np.nan)
     out = located.iloc[order[last]][[c for c in cols if c in located.columns]].reset_index(drop=True)
