@@ -20,7 +20,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -155,15 +155,35 @@ Problems = list[tuple[str, Any]]
 DISTINCT_FROM = 64
 
 
+#: Per text column, the verdict on each value seen: its normalised value and the reasons it fails.
+_VERDICTS: dict[Column, dict[str, tuple[Any, frozenset[str]]]] = {}
+#: Per text column, the reasons its check gives in order, and the verdict on a missing value.
+_TEXT_CHECK: dict[Column, tuple[tuple[str, ...], tuple[Any, frozenset[str]]]] = {}
+#: How many values' verdicts a text column keeps before it forgets them and begins again.
+VERDICTS_KEPT = 20_000
+
+
 def _check_column(col: Column, raw: pd.Series, now: datetime) -> tuple[pd.Series, Problems]:
     """The column's normalised values and, per reason, which rows it rejects.
 
     Every check is a function of the value alone, so a text column (ids, codes, statuses, which repeat
     across a window of readings) is checked once per distinct value and the verdicts are spread back
     over the rows. Only all-text columns take that path: hashing would merge 1, 1.0 and True, which
-    the checks tell apart.
+    the checks tell apart. A ``str`` column's checks do not depend on the time either, so its verdicts
+    are kept from one delivery to the next (:func:`_check_known_text`).
     """
-    if raw.dtype == object and len(raw) >= DISTINCT_FROM and pd.api.types.infer_dtype(raw, skipna=True) == "string":
+    if (raw.dtype == object or pd.api.types.is_string_dtype(raw.dtype)) and len(raw):
+        text = pd.api.types.infer_dtype(raw, skipna=True) == "string"
+        if text and col.type == "str":
+            return _check_known_text(col, raw, now)
+        if text and len(raw) >= DISTINCT_FROM:
+            return _check_distinct(col, raw, now)
+    return _check_values(col, raw, now)
+
+
+def _check_distinct(col: Column, raw: pd.Series, now: datetime) -> tuple[pd.Series, Problems]:
+    """:func:`_check_values` of an all-text column, once per distinct value when values repeat."""
+    if raw.dtype == object:
         codes, uniques = pd.factorize(raw.to_numpy(), use_na_sentinel=True)
         if 2 * len(uniques) <= len(raw):
             distinct = pd.Series([*np.asarray(uniques, dtype=object), None], dtype=object)
@@ -172,6 +192,39 @@ def _check_column(col: Column, raw: pd.Series, now: datetime) -> tuple[pd.Series
             spread = [(reason, np.asarray(mask, dtype=bool)[at]) for reason, mask in problems]
             return values.take(at).set_axis(raw.index), spread
     return _check_values(col, raw, now)
+
+
+def _check_known_text(col: Column, raw: pd.Series, now: datetime) -> tuple[pd.Series, Problems]:
+    """:func:`_check_values` of an all-text ``str`` column from the verdicts kept on values seen before.
+
+    Ids and codes repeat from one delivery to the next (a bus's id in every ping), and a small delivery's
+    cost was pandas' fixed cost per check, not its values: only values not seen before are checked, together.
+    """
+    if col not in _TEXT_CHECK:
+        values, problems = _check_values(col, pd.Series([None], dtype=object), now)
+        missing = (values.iloc[0], frozenset(reason for reason, mask in problems if mask[0]))
+        _TEXT_CHECK[col] = (tuple(reason for reason, _ in problems), missing)
+    order, missing = _TEXT_CHECK[col]
+    codes, uniques = pd.factorize(raw.to_numpy(dtype=object), use_na_sentinel=True)
+    known = _VERDICTS.setdefault(col, {})
+    verdicts = [known.get(value) for value in uniques]
+    new = [value for value, verdict in zip(uniques, verdicts, strict=True) if verdict is None]
+    if new:
+        values, problems = _check_values(col, pd.Series(new, dtype=object), now)
+        found = {
+            value: (values.iloc[i], frozenset(reason for reason, mask in problems if mask[i]))
+            for i, value in enumerate(new)
+        }
+        if len(known) + len(found) > VERDICTS_KEPT:
+            known.clear()
+        known.update(found)
+        verdicts = [verdict or found[value] for value, verdict in zip(uniques, verdicts, strict=True)]
+    table = [*cast(list[tuple[Any, frozenset[str]]], verdicts), missing]
+    at = np.where(codes < 0, len(uniques), codes)  # missing values take the missing value's verdict
+    normalised = np.empty(len(table), dtype=object)
+    normalised[:] = [value for value, _ in table]
+    problems = [(reason, np.array([reason in why for _, why in table], dtype=bool)[at]) for reason in order]
+    return pd.Series(normalised[at], index=raw.index, dtype=object), problems
 
 
 def _check_values(col: Column, raw: pd.Series, now: datetime) -> tuple[pd.Series, Problems]:
@@ -219,6 +272,9 @@ def _numbers(raw: pd.Series, missing: np.ndarray) -> tuple[pd.Series, np.ndarray
     if raw.dtype == bool or pd.api.types.is_bool_dtype(raw.dtype):
         # True/False in a numeric column is a type confusion, not a count of 1.
         return pd.Series(np.nan, index=raw.index), ~missing, np.zeros(len(raw), dtype=bool)
+    if isinstance(raw.dtype, np.dtype) and raw.dtype.kind in "iuf":  # already numbers (a typed store's columns)
+        num = raw.astype("float64")
+        return num, np.zeros(len(raw), dtype=bool), np.isinf(num.to_numpy())
     num = pd.to_numeric(raw, errors="coerce").astype("float64")
     if raw.dtype == object:
         flags = raw.map(lambda v: isinstance(v, (bool, np.bool_))).to_numpy(dtype=bool)
@@ -228,32 +284,32 @@ def _numbers(raw: pd.Series, missing: np.ndarray) -> tuple[pd.Series, np.ndarray
     return num, not_number, infinite
 
 
-def _bounds(col: Column, num: pd.Series) -> Problems:
+def _bounds(col: Column, num: np.ndarray) -> Problems:
     problems: Problems = []
     if col.low is not None:
-        problems.append((f"below the allowed minimum {col.low:g} {col.unit}".rstrip(), (num < col.low).to_numpy()))
+        problems.append((f"below the allowed minimum {col.low:g} {col.unit}".rstrip(), num < col.low))
     if col.high is not None:
-        problems.append((f"above the allowed maximum {col.high:g} {col.unit}".rstrip(), (num > col.high).to_numpy()))
+        problems.append((f"above the allowed maximum {col.high:g} {col.unit}".rstrip(), num > col.high))
     return problems
 
 
 def _check_float(col: Column, raw: pd.Series, missing: np.ndarray, now: datetime) -> tuple[pd.Series, Problems]:
     num, not_number, infinite = _numbers(raw, missing)
     problems: Problems = [("not a number", not_number), ("not a finite number", infinite)]
-    finite = num.where(~np.isinf(num.to_numpy()))
-    return finite, problems + _bounds(col, finite)
+    finite = np.where(infinite, np.nan, num.to_numpy())  # NaN compares false: missing values are in bounds
+    return pd.Series(finite, index=raw.index), problems + _bounds(col, finite)
 
 
 def _check_int(col: Column, raw: pd.Series, missing: np.ndarray, now: datetime) -> tuple[pd.Series, Problems]:
     num, not_number, infinite = _numbers(raw, missing)
-    finite = num.where(~np.isinf(num.to_numpy()))
-    fractional = (finite.notna() & (finite != finite.round())).to_numpy()
+    finite = np.where(infinite, np.nan, num.to_numpy())
+    fractional = ~np.isnan(finite) & (finite != np.round(finite))
     problems: Problems = [
         ("not a number", not_number),
         ("not a finite number", infinite),
         ("not a whole number", fractional),
     ]
-    return finite, problems + _bounds(col, finite)
+    return pd.Series(finite, index=raw.index), problems + _bounds(col, finite)
 
 
 def _check_bool(col: Column, raw: pd.Series, missing: np.ndarray, now: datetime) -> tuple[pd.Series, Problems]:
@@ -418,6 +474,8 @@ def _typed(spec: Contract, frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _show(value: Any, limit: int = 80) -> str:
+    if isinstance(value, np.generic):  # numpy 2 writes np.float64(1.5) where the department wrote 1.5
+        value = value.item()
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
     text = repr(value) if not isinstance(value, str) else value

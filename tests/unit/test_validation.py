@@ -260,3 +260,78 @@ def test_repeated_text_values_checked_once_each_give_what_a_row_by_row_check_giv
     pd.testing.assert_frame_equal(distinct.frame, by_row.frame)
     assert distinct.report.as_dict() == by_row.report.as_dict() and distinct.reasons == by_row.reasons
     assert distinct.report.rejected > 0 and distinct.report.rows_ok > 0
+
+
+TRICKY_IDS = ["air-01", " air-01 ", "air-0\x01", "", None, np.nan, "x" * 70, "空 格", "air-01\t", "AIR-02", "air/03"]
+
+
+@pytest.fixture
+def fresh_verdicts(monkeypatch):
+    """Text verdicts kept by earlier tests forgotten, and put back after."""
+    import datasources.validation as validation
+
+    monkeypatch.setattr(validation, "_VERDICTS", {})
+    monkeypatch.setattr(validation, "_TEXT_CHECK", {})
+    return validation
+
+
+@pytest.mark.parametrize("dtype", [object, "str"])
+def test_kept_text_verdicts_give_what_a_check_of_every_value_gives(fresh_verdicts, monkeypatch, dtype) -> None:
+    validation = fresh_verdicts
+    frame = pd.DataFrame([{**GOOD_READING, "ts": f"2026-11-29T{i % 12:02d}:00:00+08:00"} for i in range(44)])
+    frame["station_id"] = pd.Series([TRICKY_IDS[i % len(TRICKY_IDS)] for i in range(44)], dtype=dtype)
+    frame["averaging"] = pd.Series(["1h", "8h", "2h", " 1h", None][i % 5] for i in range(44))
+    first = validate("air_readings", frame.iloc[:20], now=NOW)  # some values seen, some not yet
+    kept = validate("air_readings", frame, now=NOW)
+    monkeypatch.setattr(validation, "_check_known_text", validation._check_values)
+    every = validate("air_readings", frame, now=NOW)
+    pd.testing.assert_frame_equal(kept.frame, every.frame)
+    assert kept.report.as_dict() == every.report.as_dict() and kept.reasons == every.reasons
+    assert first.report.rejected > 0 and kept.report.rows_ok > 0
+    assert {r.reason for r in kept.report.sample if r.column == "station_id"} >= {
+        "required value is missing",
+        "contains control characters",
+    }
+
+
+def test_text_values_seen_before_are_not_checked_again(fresh_verdicts, monkeypatch) -> None:
+    validation = fresh_verdicts
+    checked: list[list] = []
+    check = validation._check_values
+
+    def counting(col, raw, now):
+        if col.type == "str":
+            checked.append(list(raw))
+        return check(col, raw, now)
+
+    monkeypatch.setattr(validation, "_check_values", counting)
+    frame = readings({}, {"station_id": "air-02"}, {"station_id": "air-0\x01"})
+    validate("air_readings", frame, now=NOW)
+    assert ["air-01", "air-02", "air-0\x01"] in checked
+    checked.clear()
+    again = validate("air_readings", readings({"station_id": "air-02"}, {"station_id": "air-0\x01"}), now=NOW)
+    assert checked == []  # every value's verdict was kept
+    assert reasons(again) == [(1, "station_id", "contains control characters")]
+    validate("air_readings", readings({"station_id": "air-03"}, {"station_id": "air-02"}), now=NOW)
+    assert ["air-03"] in checked and not any("air-02" in values for values in checked)
+
+
+def test_kept_text_verdicts_are_bounded(fresh_verdicts, monkeypatch) -> None:
+    validation = fresh_verdicts
+    monkeypatch.setattr(validation, "VERDICTS_KEPT", 5)
+    for start in range(0, 40, 4):
+        got = validate("air_readings", readings(*({"station_id": f"air-{start + i:02d}"} for i in range(4))), now=NOW)
+        assert got.report.ok
+        assert all(len(kept) <= 5 for kept in validation._VERDICTS.values())
+    bad = validate("air_readings", readings({"station_id": "air-0\x01"}, {"station_id": "air-39"}), now=NOW)
+    assert reasons(bad) == [(0, "station_id", "contains control characters")]
+
+
+def test_typed_numbers_are_checked_as_any_numbers_are() -> None:
+    values = [35.0, -1.0, np.inf, -np.inf, np.nan, 1e9, 0.0]
+    typed = readings(*({"pm25": v} for v in values))
+    loose = typed.assign(pm25=typed["pm25"].astype(object).map(lambda v: str(v) if v == v else None))
+    a, b = validate("air_readings", typed, now=NOW), validate("air_readings", loose, now=NOW)
+    pd.testing.assert_frame_equal(a.frame, b.frame)
+    assert reasons(a) == reasons(b) and a.report.rejected == 4  # NaN: pm25 may be missing
+    assert [r.value for r in a.report.sample] == ["-1.0", "inf", "-inf", "1000000000.0"]
