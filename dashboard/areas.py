@@ -48,6 +48,13 @@ class Areas:
         }
         return outlines, trees
 
+    @cached_property
+    def outline(self) -> BaseGeometry:
+        """The district as the union of its 镇街, prepared (what a point "outside the district" lies outside)."""
+        shape = shapely.union_all(self.towns["geometry"].to_numpy())
+        shapely.prepare(shape)
+        return shape
+
     def assign(self, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(town_code, village_code) per point; '' where outside every town."""
         lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)

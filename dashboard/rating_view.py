@@ -233,13 +233,13 @@ def _frames(live: Live, feeds: tuple[str, ...]) -> dict[str, pd.DataFrame] | Non
 
 def bus_prediction(live: Live, settings: Settings, now: datetime) -> tuple[float, datetime | None] | None:
     """公共交通来车实时预报率: the transport scene's share of stops with a fresh approaching vehicle (%)."""
-    from dashboard.transport_view import bus_panel, district_shape, lines_in_scope, screener
+    from dashboard.transport_view import bus_panel, lines_in_scope, screener
 
     f, areas = _frames(live, ("bus_positions", "bus_lines", "bus_stops")), live.areas()
     if f is None or isinstance(areas, Failed):
         return None
     lines = lines_in_scope(f["bus_lines"], f["bus_stops"], DISTRICT, areas)
-    district = district_shape(areas)
+    district = areas.outline
     screen = screener(live, "all")  # the transport scene's district screening of the same pings
     panel = bus_panel(f["bus_positions"], f["bus_lines"], lines, f["bus_stops"], district, DISTRICT, now, 0, screen)
     cover = panel.total.coverage

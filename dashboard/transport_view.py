@@ -21,7 +21,7 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from functools import partial
-from typing import TypeVar, cast
+from typing import Generic, TypeVar, cast
 
 import numpy as np
 import pandas as pd
@@ -243,13 +243,6 @@ def accidents_in_scope(accidents: pd.DataFrame, scope: Scope, areas: Areas) -> p
 # ---- buses ------------------------------------------------------------------------------------------
 
 
-def district_shape(areas: Areas) -> shapely.Geometry:
-    """The district as the union of its 镇街 (what ``outside_district`` is checked against)."""
-    shape = shapely.union_all(areas.towns["geometry"].to_numpy())
-    shapely.prepare(shape)
-    return shape
-
-
 @dataclass(frozen=True)
 class Fleet:
     """What the pings say whatever the scope: their screening, and every vehicle's state from its kept pings."""
@@ -332,27 +325,36 @@ def _geography_digest(lines: pd.DataFrame, district: shapely.Geometry) -> bytes:
     return h.digest()
 
 
-#: Per frame object, its rows' hashes: a refresh hands the same pings to the bus panel, the arrivals and the badge.
-_hashes: dict[int, tuple[weakref.ref[pd.DataFrame], np.ndarray]] = {}
-_hashes_lock = threading.Lock()
+class FrameMemo(Generic[T]):
+    """``compute(*frames)`` kept per tuple of frame objects, in this process.
 
-
-def row_hashes(frame: pd.DataFrame) -> np.ndarray:
-    """A 64-bit hash of each of ``frame``'s rows (its values, not its index), computed once per frame object.
-
-    Frames read from the feeds are never modified in place (they are shared by every caller), so an object
-    seen before has the hashes it had; a collected frame's entry goes with it.
+    Frames read from the feeds are never modified in place (they are shared by every caller), so objects seen
+    before give what they gave; an entry goes when one of its frames is collected. A refresh hands the same
+    frames to the bus panel, the arrivals and the badge, and the same reference frames to every refresh while
+    their versions stand.
     """
-    with _hashes_lock:
-        hit = _hashes.get(id(frame))
-    if hit is not None and hit[0]() is frame:
-        return hit[1]
-    hashes = pd.util.hash_pandas_object(frame, index=False).to_numpy()
-    with _hashes_lock:
-        for key in [k for k, (ref, _) in _hashes.items() if ref() is None]:
-            del _hashes[key]
-        _hashes[id(frame)] = (weakref.ref(frame), hashes)
-    return hashes
+
+    def __init__(self, compute: Callable[..., T]) -> None:
+        self._compute = compute
+        self._held: dict[tuple[int, ...], tuple[tuple[weakref.ref[pd.DataFrame], ...], T]] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, *frames: pd.DataFrame) -> T:
+        key = tuple(map(id, frames))
+        with self._lock:
+            hit = self._held.get(key)
+        if hit is not None and all(ref() is frame for ref, frame in zip(hit[0], frames, strict=True)):
+            return hit[1]
+        value = self._compute(*frames)
+        with self._lock:
+            for gone in [k for k, (refs, _) in self._held.items() if any(ref() is None for ref in refs)]:
+                del self._held[gone]
+            self._held[key] = (tuple(map(weakref.ref, frames)), value)
+        return value
+
+
+#: A 64-bit hash of each of a frame's rows (its values, not its index), computed once per frame object.
+row_hashes: FrameMemo[np.ndarray] = FrameMemo(lambda frame: pd.util.hash_pandas_object(frame, index=False).to_numpy())
 
 
 def screener(live: Live, name: str) -> Screen:
@@ -440,9 +442,8 @@ def bus_states(
     return states.loc[states["age_s"] <= IN_SERVICE.total_seconds()].reset_index(drop=True), fleet.screened
 
 
-def stop_positions(stops: pd.DataFrame, lines: pd.DataFrame) -> pd.DataFrame:
-    """Stops with ``s_m``, their distance along their line."""
-    return bus.locate(stops, lines)
+#: Stops with ``s_m``, their distance along their line (kept while the stops and lines stand).
+stop_positions: FrameMemo[pd.DataFrame] = FrameMemo(bus.locate)
 
 
 @dataclass(frozen=True)
@@ -549,7 +550,8 @@ def bus_panel(
 ) -> BusPanel:
     """Per-line and scope-wide bus KPIs of ``lines`` (those in scope) from the recent pings of every line."""
     states, screened = bus_states(pings, all_lines, set(lines["line_id"]), district, now, screen)
-    located = stop_positions(stops.loc[stops["line_id"].isin(lines["line_id"])], all_lines)
+    located = stop_positions(stops, all_lines)
+    located = located.loc[located["line_id"].isin(lines["line_id"])]
     rows, covered, n_stops = [], 0, 0
     vehicles = Vehicles.of(states)
     stop_line, stop_s = located["line_id"].to_numpy(dtype=object), located["s_m"].to_numpy(dtype=float)
@@ -591,15 +593,13 @@ def arrival_panel(
     screen: Screen = fleet_of,
 ) -> ArrivalPanel | None:
     """The next vehicles at a stop (soonest first), or None when the stop is unknown."""
-    stop = stops.loc[stops["stop_id"] == stop_id]
-    if stop.empty:
+    stop_table, line_names = stop_index(stops, lines)
+    if stop_id not in stop_table:
         return None
-    line_id = str(stop["line_id"].iloc[0])
-    line = lines.loc[lines["line_id"] == line_id]
+    line_id, stop_name, stop_s = stop_table[stop_id]
     # The screening of every ping (shared with the bus panels of every scope), the states of this line's vehicles:
     # the vehicles the line's own panel shows, predicted from the same states.
     states, _ = bus_states(pings, lines, {line_id}, district, now, screen)
-    stop_s = float(bus.locate(stop, line)["s_m"].iloc[0])
     predicted = bus.predict_arrivals(stop_s, states, bus.operating_speed(states)) if len(states) else None
     load = dict(zip(states["vehicle_id"], states["load"], strict=True))
     arrivals = (
@@ -610,9 +610,18 @@ def arrival_panel(
             for r in predicted.head(MAX_ARRIVALS).itertuples(index=False)
         )
     )
-    return ArrivalPanel(
-        stop_id, str(stop["name"].iloc[0]), line_id, str(line["name"].iloc[0]) if len(line) else line_id, arrivals
-    )
+    return ArrivalPanel(stop_id, stop_name, line_id, line_names.get(line_id, line_id), arrivals)
+
+
+def _stop_index(stops: pd.DataFrame, lines: pd.DataFrame) -> tuple[dict[str, tuple[str, str, float]], dict[str, str]]:
+    table: dict[str, tuple[str, str, float]] = {}
+    for r in stop_positions(stops, lines).itertuples(index=False):
+        table.setdefault(str(r.stop_id), (str(r.line_id), str(r.name), float(r.s_m)))
+    return table, {str(k): str(v) for k, v in zip(lines["line_id"], lines["name"], strict=True)}
+
+
+#: Each stop's (line, name, metres along its line) by stop id, and each line's name by line id.
+stop_index: FrameMemo[tuple[dict[str, tuple[str, str, float]], dict[str, str]]] = FrameMemo(_stop_index)
 
 
 def trip_of(pings: pd.DataFrame, vehicle_id: str) -> Trip | None:
@@ -799,12 +808,22 @@ def tpi_curves(
 
 
 def _minutely(frame: pd.DataFrame) -> pd.DataFrame:
-    """One ping per vehicle and minute (the newest): enough for a day's delay curve, 4× fewer rows."""
+    """One ping per vehicle and minute (the last delivered), in delivery order: enough for a day's delay curve,
+    4× fewer rows."""
     cols = ["vehicle_id", "ts", "line_id", "on_board", "capacity", "delay_s"]
     if frame.empty:
         return frame.reindex(columns=cols)
-    minute = frame["ts"].dt.floor("min")
-    return frame.assign(minute=minute).drop_duplicates(["vehicle_id", "minute"], keep="last")[cols]
+    minute = bus.epoch_ns(frame["ts"]) // 60_000_000_000
+    vehicle = pd.factorize(frame["vehicle_id"])[0]
+    key = vehicle * (int(minute.max() - minute.min()) + 1) + (minute - minute.min())
+    _, first_from_end = np.unique(key[::-1], return_index=True)
+    return frame.iloc[np.sort(len(key) - 1 - first_from_end)][cols]
+
+
+#: Each vehicle's row positions in a frame of pings (a day's closed pings: kept while that frame is).
+_vehicle_rows_of: FrameMemo[dict[str, np.ndarray]] = FrameMemo(
+    lambda frame: {str(k): v for k, v in frame.groupby("vehicle_id", sort=False).indices.items()}
+)
 
 
 def pings_today(live: Live, now: datetime, vehicle_id: str | None = None) -> pd.DataFrame | Failed:
@@ -836,11 +855,12 @@ def pings_today(live: Live, now: datetime, vehicle_id: str | None = None) -> pd.
     tail = live.rows("bus_positions")
     if isinstance(tail, Failed):
         return tail
-    recent = tail.frame.loc[tail.frame["ts"] > pd.Timestamp(block)]
+    pings = tail.frame
+    recent = bus.epoch_ns(pings["ts"]) > pd.Timestamp(block).value
     if vehicle_id is not None:  # one vehicle's day: chosen before joining (the day's pings are 10,000s of rows)
-        closed = closed.loc[closed["vehicle_id"] == vehicle_id]
-        recent = recent.loc[recent["vehicle_id"] == vehicle_id]
-    last = _minutely(recent)
+        closed = closed.iloc[_vehicle_rows_of(closed).get(vehicle_id, np.zeros(0, dtype=np.intp))]
+        recent &= pings["vehicle_id"].to_numpy() == vehicle_id
+    last = _minutely(pings.loc[recent])
     return pd.concat([p for p in (closed, last) if len(p)] or [last], ignore_index=True)
 
 
@@ -903,7 +923,7 @@ def compute_view(live: Live, scope: Scope, now: datetime) -> TransportView:
             f["bus_lines"],
             lines,
             f["bus_stops"],
-            district_shape(a),
+            a.outline,
             scope,
             now,
             rejected,
@@ -971,7 +991,7 @@ def arrivals_view(live: Live, stop_id: str, now: datetime) -> ArrivalPanel | Fai
 
     def arrivals(f: Frames, a: Areas) -> ArrivalPanel | None:
         pings, lines, stops = f["bus_positions"], f["bus_lines"], f["bus_stops"]
-        return arrival_panel(stop_id, pings, lines, stops, district_shape(a), now, screener(live, "all"))
+        return arrival_panel(stop_id, pings, lines, stops, a.outline, now, screener(live, "all"))
 
     return _panel(live, live.areas(), PANEL_FEEDS["buses"], arrivals, f"arrivals:{stop_id}", now)
 

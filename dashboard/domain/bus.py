@@ -204,7 +204,7 @@ def screen_pings(
     flag(~inside, "outside_district")
     flag(off > max_off_route_m, "off_route")
     vehicle = pd.factorize(frame["vehicle_id"])[0]
-    ts = _nanoseconds(frame["ts"])
+    ts = epoch_ns(frame["ts"])
     flag(ts < pd.Series(ts).groupby(vehicle, sort=False).cummax().to_numpy(), "out_of_order")
     flag(_jumps(frame, vehicle, ts, code == 0, max_jump_kmh), "jump")
     bad = code > 0
@@ -215,7 +215,7 @@ def screen_pings(
     return Screened(frame.loc[~bad].reset_index(drop=True), flagged.reset_index(drop=True))
 
 
-def _nanoseconds(times: pd.Series) -> np.ndarray:
+def epoch_ns(times: pd.Series) -> np.ndarray:
     """Times as int64 nanoseconds since the epoch, whatever the column's unit."""
     return times.to_numpy(dtype="datetime64[ns]").view(np.int64)
 
@@ -254,7 +254,7 @@ def vehicle_states(located: pd.DataFrame, now: datetime) -> pd.DataFrame:
     # Arrays in (vehicle, time) order, a vehicle's pings a run from ``first`` to ``last``: grouping a frame cost
     # more than the states themselves (this runs on every new batch of pings).
     vehicle = pd.factorize(located["vehicle_id"], sort=True)[0]
-    ts = _nanoseconds(located["ts"])
+    ts = epoch_ns(located["ts"])
     order = np.lexsort((ts, vehicle))
     runs, ts = vehicle[order], ts[order]
     first = np.flatnonzero(np.r_[True, runs[1:] != runs[:-1]])
@@ -305,14 +305,13 @@ def predict_arrivals(stop_s: float, states: pd.DataFrame, speed_mps: float, fres
     """
     if speed_mps <= 0:
         raise ValueError(f"speed_mps must be > 0, got {speed_mps!r}")
-    fresh_ok = states["age_s"].to_numpy(dtype=float) <= fresh.total_seconds()
-    sel = states.loc[approaching(stop_s, states) & fresh_ok]
-    distance = (sel["s_m"] - stop_s).abs()
-    eta = (distance / speed_mps - sel["age_s"]).clip(lower=0)
-    out = pd.DataFrame(
-        {"vehicle_id": sel["vehicle_id"].to_numpy(), "distance_m": distance.to_numpy(), "eta_s": eta.to_numpy()}
-    )
-    return out.sort_values(["eta_s", "vehicle_id"], kind="stable").reset_index(drop=True)
+    age = states["age_s"].to_numpy(dtype=float)
+    sel = approaching(stop_s, states) & (age <= fresh.total_seconds())
+    vehicles = states["vehicle_id"].to_numpy(dtype=object)[sel]
+    distance = np.abs(states["s_m"].to_numpy(dtype=float)[sel] - stop_s)
+    eta = np.maximum(distance / speed_mps - age[sel], 0.0)
+    order = sorted(range(len(eta)), key=lambda i: (eta[i], vehicles[i]))  # a line's few vehicles
+    return pd.DataFrame({"vehicle_id": vehicles[order], "distance_m": distance[order], "eta_s": eta[order]})
 
 
 def prediction_coverage(

@@ -3,9 +3,11 @@ set aside with a report, a failing feed failing only its panels."""
 
 from __future__ import annotations
 
+import gc
 from dataclasses import replace
 from datetime import timedelta
 
+import numpy as np
 import pandas as pd
 import pytest
 import shapely
@@ -167,7 +169,7 @@ def assert_same_fleet(got: tv.Fleet, want: tv.Fleet) -> None:
 def test_a_kept_fleet_is_what_a_full_screening_of_the_pings_gives_now(services_at_now, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     live = services_at_now().live
     f = _frames(live)
-    pings, lines, district = f["bus_positions"], f["bus_lines"], tv.district_shape(live.areas())
+    pings, lines, district = f["bus_positions"], f["bus_lines"], live.areas().outline
     full, computed = tv.fleet_of, []
     monkeypatch.setattr(tv, "fleet_of", lambda *args: computed.append(1) or full(*args))
     screen = tv.screener(live, "all")
@@ -218,7 +220,7 @@ def test_scope_states_are_the_vehicle_states_of_the_scopes_pings(services_at_now
     pings = f["bus_positions"].copy()
     switched = pings.index[pings["vehicle_id"] == "L01-V002"][:8]
     pings.loc[switched, "vehicle_id"] = "L02-V001"  # a vehicle on two lines within the window
-    fleet = tv.fleet_of(pings, f["bus_lines"], tv.district_shape(live.areas()))
+    fleet = tv.fleet_of(pings, f["bus_lines"], live.areas().outline)
     kept = fleet.screened.kept
     assert kept.loc[kept["vehicle_id"] == "L02-V001", "line_id"].nunique() == 2
     for line_ids in ({"L01"}, {"L02"}, {"L01", "L02"}, set(f["bus_lines"]["line_id"]), {"L99"}):
@@ -232,7 +234,7 @@ def test_every_scope_and_stop_shows_what_a_full_screening_gives(services_at_now)
     live = services_at_now().live
     f = _frames(live)
     areas = live.areas()
-    district = tv.district_shape(areas)
+    district = areas.outline
     for scope in (DISTRICT, SHANCHENG, L01):
         view = tv.compute_view(live, scope, NOW)  # the town after the district: from the kept fleet
         lines = tv.lines_in_scope(f["bus_lines"], f["bus_stops"], scope, areas)
@@ -292,7 +294,7 @@ def test_a_panel_is_recomputed_when_its_feeds_move_and_not_otherwise(services_at
 def test_a_frame_is_hashed_once_while_it_lives(services_at_now, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     live = services_at_now().live
     f = _frames(live)
-    pings, lines, district = f["bus_positions"], f["bus_lines"], tv.district_shape(live.areas())
+    pings, lines, district = f["bus_positions"], f["bus_lines"], live.areas().outline
     hashed, full = [], pd.util.hash_pandas_object
     monkeypatch.setattr(pd.util, "hash_pandas_object", lambda *a, **k: hashed.append(1) or full(*a, **k))
     key = tv.screening_key(pings, lines, district)
@@ -371,7 +373,7 @@ def test_the_scene_callback_sends_a_page_what_it_does_not_show_yet(app_at_now) -
 def test_a_slid_window_places_only_its_new_pings_and_screens_as_a_full_screening(services_at_now, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     live = services_at_now().live
     f = _frames(live)
-    pings, lines, district = f["bus_positions"], f["bus_lines"], tv.district_shape(live.areas())
+    pings, lines, district = f["bus_positions"], f["bus_lines"], live.areas().outline
     screen = tv.screener(live, "slide")
     placed_rows, full_placement = [], tv.bus.placement
 
@@ -395,3 +397,35 @@ def test_a_slid_window_places_only_its_new_pings_and_screens_as_a_full_screening
     rewritten = slid.assign(lon=slid["lon"].where(slid.index != 5, slid["lon"] + 0.02))  # an old ping changed
     assert screened(rewritten) == [len(rewritten)]  # placed whole
     assert screened(slid, district.buffer(-0.05)) == [len(slid)]  # another outline: placed whole
+
+
+def test_a_minutely_trip_keeps_each_vehicles_last_ping_of_each_minute_in_delivery_order() -> None:
+    rng = np.random.default_rng(7)
+    start = pd.Timestamp("2026-11-30T04:00:00Z")
+    frame = pd.DataFrame(
+        {
+            "vehicle_id": rng.choice(["L01-V001", "L01-V002", "L02-V001"], 400),
+            "ts": start + pd.to_timedelta(rng.integers(0, 1800, 400), unit="s"),
+            "line_id": "L01",
+            "on_board": rng.integers(0, 60, 400),
+            "capacity": 60,
+            "delay_s": rng.integers(-60, 300, 400),
+            "speed_kmh": 20.0,
+        }
+    )
+    want = frame.assign(minute=frame["ts"].dt.floor("min")).drop_duplicates(["vehicle_id", "minute"], keep="last")
+    got = tv._minutely(frame)
+    pd.testing.assert_frame_equal(got, want[list(got.columns)], check_exact=True)
+    assert 60 < len(got) < 400 and tv._minutely(frame.iloc[0:0]).empty
+
+
+def test_a_frame_memo_computes_once_per_frame_object_and_forgets_collected_ones() -> None:
+    calls: list[int] = []
+    memo = tv.FrameMemo(lambda a, b: calls.append(1) or len(a) + len(b))
+    a, b = pd.DataFrame({"x": [1, 2]}), pd.DataFrame({"x": [3]})
+    assert memo(a, b) == 3 and memo(a, b) == 3 and len(calls) == 1
+    assert memo(a.copy(), b) == 3 and len(calls) == 2  # equal values, another object: computed again
+    del a
+    gc.collect()
+    memo(pd.DataFrame({"x": [0]}), b)
+    assert len(memo._held) == 1  # the collected frames' entries went with them
