@@ -20,9 +20,8 @@ from pydantic import TypeAdapter, ValidationError
 
 from dashboard.domain import video, water
 from dashboard.domain.rules import Rule, Sample, Subject
-from dashboard.health import _within, freshness_limit
+from dashboard.health import freshness_limit, off_hours
 from dashboard.settings import Settings
-from dashboard.timeutil import local
 from datasources.contracts import CONTRACTS
 
 RULES_FILE = Path(__file__).with_name("rules.toml")
@@ -164,7 +163,7 @@ def feed_age_ratio(read: Reader, settings: Settings, now: datetime) -> list[Subj
         samples = []
         for k in (10, 5, 0):
             at = now - k * timedelta(minutes=1)
-            idle = spec.active_hours is not None and not _within(local(at).strftime("%H:%M"), spec.active_hours)
+            idle = off_hours(spec.active_hours, at)
             age = math.inf if last is None else max(0.0, (at - last).total_seconds())
             samples.append(Sample(at, 0.0 if idle else age / limit.total_seconds()))
         out.append(Subject(feed, spec.title_zh, tuple(samples)))

@@ -105,9 +105,15 @@ def classify(
         return "event" if last_update is not None else "static"
     if last_update is not None and now - last_update <= max_age:
         return "fresh"
-    if active_hours and not _within(local(now).strftime("%H:%M"), active_hours):
+    if off_hours(active_hours, now):
         return "idle"
     return "empty" if last_update is None else "stale"
+
+
+def off_hours(active_hours: tuple[str, str] | None, now: datetime) -> bool:
+    """Whether ``now`` (local time) lies outside a feed's active hours (a contract's ``active_hours``; None: a
+    feed that is always active)."""
+    return active_hours is not None and not _within(local(now).strftime("%H:%M"), active_hours)
 
 
 def _within(hhmm: str, hours: tuple[str, str]) -> bool:

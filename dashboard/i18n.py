@@ -308,6 +308,10 @@ TEXT: Mapping[str, tuple[str, str]] = {
     "trn.segments": ("路段", "segments"),
     "trn.no_lines": ("范围内无公交线路", "No bus lines in scope"),
     "trn.no_vehicles": ("无运营车辆", "No vehicles in service"),
+    "trn.idle": (
+        "非运营时段（运营 {start}–{end}，假设时刻表）：无车线路不计预报覆盖率",
+        "Outside service hours ({start}–{end}, assumed timetable): lines without vehicles have no coverage",
+    ),
     "trn.no_segments": ("范围内无路段车速", "No segment speeds in scope"),
     "trn.no_lots": ("范围内无停车场", "No parking lots in scope"),
     "trn.trip.choose": ("点击车辆编号查看今日运行", "Click a vehicle to see its day"),

@@ -29,10 +29,12 @@ import shapely
 
 from dashboard.areas import Areas
 from dashboard.domain import bus, traffic
+from dashboard.health import off_hours
 from dashboard.live import Failed, Live, Rows, cached, cached_here, latest_per, panel, renewed, spread
 from dashboard.scope import Scope
 from dashboard.timeutil import TZ
 from datasources import SourceError
+from datasources.contracts import CONTRACTS
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +101,8 @@ class BusPanel:
     flagged: tuple[tuple[str, int], ...]
     rejected: int
     data_time: datetime | None
+    #: Outside the bus service day (the feed contract's active hours).
+    idle: bool = False
 
 
 @dataclass(frozen=True)
@@ -476,8 +480,11 @@ class Vehicles:
         return Vehicles(*(getattr(self, f.name)[mask] for f in fields(self)))
 
 
-def line_row(line_id: str, name: str, scheduled: int, vehicles: Vehicles, stops_s: np.ndarray) -> LineRow:
-    """One line's KPIs from its vehicles' states and its stops' positions along it."""
+def line_row(
+    line_id: str, name: str, scheduled: int, vehicles: Vehicles, stops_s: np.ndarray, idle: bool = False
+) -> LineRow:
+    """One line's KPIs from its vehicles' states and its stops' positions along it. ``idle``: outside the bus
+    service day, when a line without vehicles has no coverage to measure (in it, no vehicle is 0 % covered)."""
     s, d = vehicles.s_m, vehicles.direction
     gaps = np.concatenate([bus.headway_gaps(s[d == way]) for way in (1, -1)])
     loads = vehicles.load
@@ -490,7 +497,7 @@ def line_row(line_id: str, name: str, scheduled: int, vehicles: Vehicles, stops_
         regularity=bus.headway_regularity(gaps),
         load=float(loads.mean()) if len(loads) else None,
         crowded=int(vehicles.crowded.sum()),
-        coverage=bus.covered_share(stops_s, s, d, vehicles.age_s) if len(stops_s) else None,
+        coverage=bus.covered_share(stops_s, s, d, vehicles.age_s) if len(stops_s) and (len(s) or not idle) else None,
     )
 
 
@@ -553,6 +560,7 @@ def bus_panel(
     located = stop_positions(stops, all_lines)
     located = located.loc[located["line_id"].isin(lines["line_id"])]
     rows, covered, n_stops = [], 0, 0
+    idle = off_hours(CONTRACTS["bus_positions"].active_hours, now)
     vehicles = Vehicles.of(states)
     stop_line, stop_s = located["line_id"].to_numpy(dtype=object), located["s_m"].to_numpy(dtype=float)
     ordered = lines.sort_values("line_id")
@@ -560,7 +568,7 @@ def bus_panel(
         ordered["line_id"].tolist(), ordered["name"].tolist(), ordered["scheduled_vehicles"].tolist(), strict=True
     ):
         stops_s = stop_s[stop_line == line_id]
-        row = line_row(str(line_id), str(name), int(scheduled), vehicles.on(line_id), stops_s)
+        row = line_row(str(line_id), str(name), int(scheduled), vehicles.on(line_id), stops_s, idle)
         rows.append(row)
         if row.coverage is not None:
             covered += round(row.coverage * len(stops_s))
@@ -573,6 +581,7 @@ def bus_panel(
         flagged=tuple(sorted(screened.counts().items())),
         rejected=rejected,
         data_time=states["ts"].max().to_pydatetime() if len(states) else None,
+        idle=idle,
     )
 
 

@@ -37,6 +37,7 @@ from dashboard.transport_view import (
     TransportView,
     Trip,
 )
+from datasources.contracts import CONTRACTS
 from layouts import charts, ids
 from layouts.kpi import tile_frame
 from layouts.map import choropleth_select, district_map, legend
@@ -379,12 +380,15 @@ def lines_table(panel: BusPanel, lang: str, scope: Scope) -> Any:
         if flagged or panel.rejected
         else None
     )
+    start, end = CONTRACTS["bus_positions"].active_hours or ("", "")
+    idle = html.Div(t("trn.idle", lang).format(start=start, end=end), className="trn-idle") if panel.idle else None
     return html.Div(
         [
             html.Table(
                 className="trn-table trn-line-table",
                 children=[html.Thead(html.Tr([html.Th(h) for h in head])), html.Tbody([total, *rows])],
             ),
+            idle,
             quality,
         ]
     )

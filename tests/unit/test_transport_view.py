@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import gc
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import numpy as np
 import pandas as pd
@@ -19,6 +19,7 @@ from dashboard.scope import DISTRICT, Scope
 from dashboard.timeutil import TZ
 from datasources.kinds.sql import SqlOptions, SqlSource
 from layouts import ids
+from layouts import transport as trn_layout
 from tests.conftest import NOW
 
 SHANCHENG = Scope("town", "370406001")
@@ -429,3 +430,25 @@ def test_a_frame_memo_computes_once_per_frame_object_and_forgets_collected_ones(
     gc.collect()
     memo(pd.DataFrame({"x": [0]}), b)
     assert len(memo._held) == 1  # the collected frames' entries went with them
+
+
+def test_lines_without_vehicles_show_no_coverage_outside_the_service_day_and_none_covered_in_it(
+    services_at_now,
+) -> None:  # type: ignore[no-untyped-def]
+    live = services_at_now().live
+    f, areas = _frames(live), live.areas()
+    lines, stops = f["bus_lines"], f["bus_stops"]
+    none = f["bus_positions"].iloc[0:0]
+    night = datetime(2026, 11, 29, 21, 30, tzinfo=TZ)  # after the assumed timetable's 21:00
+    day = datetime(2026, 11, 29, 14, 0, tzinfo=TZ)
+    idle = tv.bus_panel(none, lines, lines, stops, areas.outline, DISTRICT, night)
+    assert idle.idle and {r.coverage for r in idle.lines} == {None} and idle.total.coverage is None
+    assert [r.scheduled for r in idle.lines] == lines.sort_values("line_id")["scheduled_vehicles"].tolist()
+    served = tv.bus_panel(none, lines, lines, stops, areas.outline, DISTRICT, day)
+    assert not served.idle and {r.coverage for r in served.lines} == {0.0} and served.total.coverage == 0.0
+    html = str(trn_layout.lines_table(idle, "zh-CN", DISTRICT))
+    assert "非运营时段（运营 06:00–21:00，假设时刻表）" in html and "非运营时段" not in str(
+        trn_layout.lines_table(served, "zh-CN", DISTRICT)
+    )
+    with_vehicles = tv.bus_panel(f["bus_positions"], lines, lines, stops, areas.outline, DISTRICT, NOW)
+    assert all(r.coverage is not None for r in with_vehicles.lines if r.in_service)
