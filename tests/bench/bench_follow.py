@@ -32,8 +32,9 @@ from dashboard.settings import load_settings
 from dashboard.timeutil import now_utc
 from datasources.kinds.sql import SqlOptions, SqlSource
 from datasources.synthetic import SyntheticDistrict
-from tests.bench.bench_overview import LOCAL, serving
+from tests.bench.bench_overview import serving
 from tests.bench.bench_push import screen_browser
+from tests.bench.common import LOCAL
 from tests.browser.helpers import choose, poll
 
 TARGET_S = 2.0

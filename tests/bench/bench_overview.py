@@ -2,6 +2,7 @@
 
 ``.venv/bin/python -m tests.bench.bench_overview [--scales 1 10] [--rounds 30]`` from the project root.
 A report, not a test: PASS/FAIL per target, then ``targets met: N/M``; always exits 0. See README.md here.
+At ×1 it also measures the transport scene's own callbacks on the same store (:mod:`tests.bench.bench_transport`).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -39,15 +40,17 @@ from dashboard.settings import load_settings
 from dashboard.timeutil import now_utc
 from datasources.kinds.sql import SqlOptions, SqlSource
 from datasources.synthetic import SyntheticDistrict
+from tests.bench import bench_transport
+from tests.bench.common import LOCAL, UPDATE, Clock, Row, clear_cache, expire, expire_versions, report, utc
 from tests.conftest import pytest_setup_options
 
 KB = 1000
-UPDATE = "/_dash-update-component"
 TILES = len(CATALOGUE.specs)
-Sim = tuple[SqlSource, SyntheticDistrict, "Clock"]  # what writes the live data, and its clock
+Sim = tuple[SqlSource, SyntheticDistrict, Clock]  # what writes the live data, and its clock
 BROWSER_GET = {"Accept": "*/*", "Accept-Encoding": "gzip, deflate, br"}
 #: (metric, scale) → (statistic compared, limit in the metric's unit); other figures are for information.
 TARGETS: dict[tuple[str, int], tuple[str, float]] = {
+    **bench_transport.TARGETS,
     **{(f"refresh {c} ms", s): ("p95", limit) for c in ("periodic", "warm") for s, limit in ((1, 150), (10, 400))},
     ("bytes/refresh KB", 1): ("p95", 100),
     ("bytes/refresh live KB", 1): ("p95", 100),
@@ -61,19 +64,6 @@ FILLED += "(Array.from(document.querySelectorAll('.kpi')))"
 #: Stamps performance.now() (ms since navigation start) at the DOM mutation that makes FILLED true.
 OBSERVER = f"""new MutationObserver((_, o) => {{ if ({FILLED}) {{ window.__tilesAt = performance.now();
   o.disconnect(); }} }}).observe(document, {{subtree: true, childList: true, characterData: true}});"""
-
-#: The benchmark's clients are on 127.0.0.1: they act as the local developer (no sign-in to measure).
-LOCAL = {"trust_localhost": True}
-
-
-@dataclass
-class Clock:
-    """A settable "now": the app reads the district as of this instant."""
-
-    now: datetime
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @dataclass
@@ -100,18 +90,6 @@ class Replay:
         return (sum(self.wire.values()) + self.layer_bytes) / KB
 
 
-@dataclass
-class Row:
-    scale: int
-    metric: str
-    samples: list[float]
-
-    def stat(self, name: str) -> float:
-        if name == "median" or len(self.samples) < 2:
-            return statistics.median(self.samples)
-        return statistics.quantiles(self.samples, n=20, method="inclusive")[-1]
-
-
 def browser(perf_log: bool = False) -> webdriver.Chrome:
     """Headless Chromium with the test suite's options (1920×1080, loopback only)."""
     options = pytest_setup_options()
@@ -130,26 +108,6 @@ def serving(app: Dash) -> Iterator[str]:
     finally:
         server.task_dispatcher.shutdown(timeout=2)
         server.close()
-
-
-def clear_cache(app: Dash) -> None:
-    """Forget every cached feed, tile set, health snapshot and layer body: the next refresh is cold."""
-    for cache in app.server.extensions["cache"]:
-        cache.clear()
-
-
-def expire_versions(app: Dash) -> None:
-    """Forget the feeds' versions, as one second of wall time does (``live.VERSION_TTL``)."""
-    for cache in app.server.extensions["cache"]:
-        cache.delete("live-versions")
-
-
-def expire(app: Dash, seconds: float) -> None:
-    """Drop what the cache will have dropped ``seconds`` from now (SimpleCache keeps (expires, value))."""
-    horizon = time.time() + seconds
-    for backend in app.server.extensions["cache"].values():
-        for key in [k for k, (expires, _) in backend._cache.items() if 0 < expires <= horizon]:
-            backend._cache.pop(key, None)
 
 
 def periodic_call(entry: dict[str, Any]) -> Call | None:
@@ -263,7 +221,8 @@ def first_render(host: str, prepare: Callable[[], None]) -> float:
 
 
 def refresh_rows(app: Dash, host: str, calls: list[Call], scale: int, rounds: int, refresh_s: float) -> list[Row]:
-    cold, warm, later, alone = [], [], [], {c.output: [] for c in calls}
+    cold, warm, later = [], [], []
+    alone: dict[str, list[float]] = {c.output: [] for c in calls}
     for _ in range(rounds):
         clear_cache(app)
         cold.append(replay(host, calls))  # the first screen after a restart: every feed read, everything computed
@@ -365,27 +324,9 @@ def bench_scale(scale: int, rounds: int, renders: int, end: datetime) -> list[Ro
             rows += render_rows(app, host, calls, scale, renders)
             sim = (store, district, clock)
             rows += live_rows(app, host, calls, scale, 4 * rounds, sim, settings.refresh_s)
+        if scale == 1:  # the transport scene's own callbacks (#4), on the same store, the clock where it is now
+            rows += bench_transport.scene_rows(app, store, district, clock, settings.refresh_s, rounds)
         return rows
-
-
-def report(rows: list[Row]) -> None:
-    print(f"\n{'scale':<6}{'metric':<24}{'median':>9}{'p95':>9}   {'target':<16}result")
-    met = total = 0
-    for row in rows:
-        stat, limit = TARGETS.get((row.metric, row.scale), ("", 0.0))
-        verdict, target = "—", "(no target)"
-        if stat:
-            ok = row.stat(stat) <= limit
-            met, total = met + ok, total + 1
-            verdict, target = ("PASS" if ok else "FAIL"), f"{stat} ≤ {limit:g}"
-        figures = f"{row.stat('median'):>9.1f}{row.stat('p95'):>9.1f}"
-        print(f"×{row.scale:<5}{row.metric:<24}{figures}   {target:<16}{verdict}")
-    print(f"targets met: {met}/{total}")
-
-
-def utc(text: str) -> datetime:
-    at = datetime.fromisoformat(text)
-    return at if at.tzinfo else at.replace(tzinfo=UTC)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -400,7 +341,7 @@ def main(argv: list[str] | None = None) -> int:
     git = ["git", "describe", "--always", "--dirty"]
     commit = subprocess.run(git, capture_output=True, text=True, check=False).stdout.strip() or "(no git)"
     rows = [row for scale in args.scales for row in bench_scale(scale, args.rounds, args.renders, end)]
-    report(rows)
+    report(rows, TARGETS)
     print(f"load average (1 min) at start {load:.2f}, at end {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores;",
           f"measured {commit}")  # fmt: skip
     return 0

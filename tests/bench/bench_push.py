@@ -32,7 +32,8 @@ from dashboard.settings import load_settings
 from dashboard.timeutil import now_utc
 from datasources.kinds.sql import SqlOptions, SqlSource
 from datasources.synthetic import SyntheticDistrict
-from tests.bench.bench_overview import LOCAL, serving
+from tests.bench.bench_overview import serving
+from tests.bench.common import LOCAL
 from tests.conftest import pytest_setup_options
 
 TARGET_S = 2.0

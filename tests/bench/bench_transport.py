@@ -1,7 +1,8 @@
 """Transport scene benchmark: server time of the scene's periodic refresh at ×1.
 
 ``.venv/bin/python -m tests.bench.bench_transport [--rounds 30] [--at ISO]`` from the project root.
-A report, not a test: PASS/FAIL per target, then ``targets met: N/M``; always exits 0.
+A report, not a test: PASS/FAIL per target, then ``targets met: N/M``; always exits 0. The overview benchmark
+runs the same figures at ×1 (:func:`scene_rows`) after its own.
 
 A refresh of /transport is the scene's own callbacks as the page sends them on a tick of the refresh interval
 (lines/vehicles/TPI/worst/parking, arrivals at a stop, accidents of the period with the accident layer URLs, the
@@ -26,7 +27,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import tempfile
 import time
 from datetime import timedelta
@@ -43,10 +43,26 @@ from datasources.kinds.sql import SqlOptions, SqlSource
 from datasources.synthetic import SyntheticDistrict
 from layouts import ids
 from layouts import transport as trn_layout
-from tests.bench.bench_overview import LOCAL, Clock, clear_cache, expire, expire_versions, utc
+from tests.bench.common import (
+    LOCAL,
+    UPDATE,
+    Clock,
+    Row,
+    Targets,
+    clear_cache,
+    expire,
+    expire_versions,
+    report,
+    utc,
+)
 
-UPDATE = "/_dash-update-component"
-TARGETS: dict[str, float] = {"refresh next-tick ms": 150, "refresh live ms": 150, "refresh warm ms": 150}
+#: The scopes measured, with the page's query for each.
+SCOPES = (("district", ""), ("town", "?scope=town:370406001"), ("line", "?scope=asset:bus_lines:L01"))
+TARGETS: Targets = {
+    (f"transport {scope}: refresh {kind} ms", 1): ("p95", 150)
+    for scope, _ in SCOPES
+    for kind in ("next-tick", "live", "warm")
+}
 
 
 def _out(component: Any, prop: str) -> dict[str, Any]:
@@ -128,8 +144,38 @@ def replay(app: Dash, bodies: list[dict[str, Any]], page: Page) -> float:
     return total
 
 
-def p95(values: list[float]) -> float:
-    return statistics.quantiles(values, n=20)[-1] if len(values) > 1 else values[0]
+def scene_rows(
+    app: Dash, store: SqlSource, district: SyntheticDistrict, clock: Clock, refresh_s: float, rounds: int
+) -> list[Row]:
+    """The scene's refresh figures at each scope (cold, next-tick, live, warm), ``rounds`` refreshes each.
+
+    The live figure writes one simulator tick into ``store`` before each refresh and moves ``clock`` on by
+    ``refresh_s`` each time, as in operation.
+    """
+    rows: list[Row] = []
+    for label, search in SCOPES:
+        bodies = calls(search, "L01-S04", "L01-V002")
+        cold, warm, later = [], [], []
+        for _ in range(rounds):
+            clear_cache(app)
+            page = Page()
+            cold.append(replay(app, bodies, page))
+            warm.append(replay(app, bodies, Page()))
+            expire(app, refresh_s)
+            later.append(replay(app, bodies, page))
+        live, page = [], Page()
+        replay(app, bodies, page)
+        for _ in range(rounds):  # the data moves: one simulator tick per refresh interval, as in operation
+            clock.now += timedelta(seconds=refresh_s)
+            simulation.tick(store, district, clock.now, backfill=timedelta(hours=1))
+            expire(app, refresh_s)
+            expire_versions(app)
+            live.append(replay(app, bodies, page))
+        rows += [
+            Row(1, f"transport {label}: refresh {kind} ms", samples)
+            for kind, samples in (("cold", cold), ("next-tick", later), ("live", live), ("warm", warm))
+        ]
+    return rows
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -147,49 +193,11 @@ def main(argv: list[str] | None = None) -> int:
         simulation.seed(store, SyntheticDistrict(), days=2, end=end, progress=False)
         print(f"×1: seeded 2 days to {end:%Y-%m-%d %H:%M %Z} in {time.perf_counter() - t0:.1f} s", flush=True)
         settings = load_settings(None, data_dir=tmp, store_url=f"sqlite:///{db}", auth=LOCAL)
-        clock, district = Clock(end), SyntheticDistrict()
+        clock = Clock(end)
         app = create_app(settings, clock=clock)
         routes.settle()  # as a server process does once warm (routes.start_warming)
-        rows: dict[str, list[float]] = {}
-        for label, search in (
-            ("district", ""),
-            ("town", "?scope=town:370406001"),
-            ("line", "?scope=asset:bus_lines:L01"),
-        ):
-            bodies = calls(search, "L01-S04", "L01-V002")
-            cold, warm, later = [], [], []
-            for _ in range(args.rounds):
-                clear_cache(app)
-                page = Page()
-                cold.append(replay(app, bodies, page))
-                warm.append(replay(app, bodies, Page()))
-                expire(app, settings.refresh_s)
-                later.append(replay(app, bodies, page))
-            live, page = [], Page()
-            replay(app, bodies, page)
-            for _ in range(args.rounds):  # the data moves: one simulator tick per refresh interval, as in operation
-                clock.now += timedelta(seconds=settings.refresh_s)
-                simulation.tick(store, district, clock.now, backfill=timedelta(hours=1))
-                expire(app, settings.refresh_s)
-                expire_versions(app)
-                live.append(replay(app, bodies, page))
-            rows |= {
-                f"{label}: refresh cold ms": cold,
-                f"{label}: refresh next-tick ms": later,
-                f"{label}: refresh live ms": live,
-                f"{label}: refresh warm ms": warm,
-            }
-    print(f"\n{'metric':<34}{'median':>9}{'p95':>9}   {'target':<12}result")
-    met = total = 0
-    for metric, values in rows.items():
-        limit = TARGETS.get(metric.split(": ", 1)[1])
-        verdict, target = "—", "(no target)"
-        if limit is not None:
-            ok = p95(values) <= limit
-            met, total = met + ok, total + 1
-            verdict, target = ("PASS" if ok else "FAIL"), f"p95 ≤ {limit:g}"
-        print(f"{metric:<34}{statistics.median(values):>9.1f}{p95(values):>9.1f}   {target:<12}{verdict}")
-    print(f"targets met: {met}/{total}")
+        rows = scene_rows(app, store, SyntheticDistrict(), clock, settings.refresh_s, args.rounds)
+    report(rows, TARGETS)
     print(f"load average (1 min) at start {load:.2f}, at end {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
     return 0
 
