@@ -384,11 +384,11 @@ def lines_table(panel: BusPanel, lang: str, scope: Scope) -> Any:
     idle = html.Div(t("trn.idle", lang).format(start=start, end=end), className="trn-idle") if panel.idle else None
     return html.Div(
         [
+            idle,  # above the table: its lines scroll, and the note says why every line reads "—"
             html.Table(
                 className="trn-table trn-line-table",
                 children=[html.Thead(html.Tr([html.Th(h) for h in head])), html.Tbody([total, *rows])],
             ),
-            idle,
             quality,
         ]
     )
@@ -692,7 +692,12 @@ def weekly_figure(panel: AccidentPanel | Failed, lang: str) -> dict[str, Any]:
         }
         for i, colour in enumerate(SEVERITY_COLOURS)
     ]
-    return _figure(data, barmode="stack", xaxis={**_layout()["xaxis"], "tickformat": "%m-%d"})
+    most = max((sum(week) for week in panel.weekly), default=0)
+    # counts: from zero, whole numbers while they are few (a scope without accidents is 0–1, not −1–1)
+    y = {"rangemode": "tozero", **({"dtick": 1} if most <= 5 else {})}
+    return _figure(
+        data, barmode="stack", xaxis={**_layout()["xaxis"], "tickformat": "%m-%d"}, yaxis=_layout(y=y)["yaxis"]
+    )
 
 
 def parking_table(panel: ParkingPanel, lang: str) -> Any:

@@ -452,3 +452,13 @@ def test_lines_without_vehicles_show_no_coverage_outside_the_service_day_and_non
     )
     with_vehicles = tv.bus_panel(f["bus_positions"], lines, lines, stops, areas.outline, DISTRICT, NOW)
     assert all(r.coverage is not None for r in with_vehicles.lines if r.in_service)
+
+
+def test_the_weekly_accident_chart_counts_from_zero_in_whole_numbers(services_at_now) -> None:  # type: ignore[no-untyped-def]
+    panel = tv.accidents_view(services_at_now().live, DISTRICT, NOW, 7)
+    assert isinstance(panel, tv.AccidentPanel) and any(sum(w) for w in panel.weekly)
+    none = replace(panel, weekly=tuple(tuple(0 for _ in w) for w in panel.weekly))
+    axis = trn_layout.weekly_figure(none, "zh-CN")["layout"]["yaxis"]
+    assert axis["rangemode"] == "tozero" and axis["dtick"] == 1
+    many = replace(panel, weekly=tuple(tuple(10 for _ in w) for w in panel.weekly))
+    assert "dtick" not in trn_layout.weekly_figure(many, "zh-CN")["layout"]["yaxis"]
