@@ -459,6 +459,7 @@ def test_the_weekly_accident_chart_counts_from_zero_in_whole_numbers(services_at
     assert isinstance(panel, tv.AccidentPanel) and any(sum(w) for w in panel.weekly)
     none = replace(panel, weekly=tuple(tuple(0 for _ in w) for w in panel.weekly))
     axis = trn_layout.weekly_figure(none, "zh-CN")["layout"]["yaxis"]
-    assert axis["rangemode"] == "tozero" and axis["dtick"] == 1
+    assert axis["range"] == [0, 1.05] and axis["dtick"] == 1
     many = replace(panel, weekly=tuple(tuple(10 for _ in w) for w in panel.weekly))
-    assert "dtick" not in trn_layout.weekly_figure(many, "zh-CN")["layout"]["yaxis"]
+    axis = trn_layout.weekly_figure(many, "zh-CN")["layout"]["yaxis"]
+    assert axis["rangemode"] == "tozero" and "dtick" not in axis and "range" not in axis
