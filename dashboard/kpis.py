@@ -13,6 +13,7 @@ import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 
@@ -345,13 +346,24 @@ def visitors(f: Frames, scope: Scope, areas: Areas, now: datetime) -> Computed:
     return Computed(total(now), total(now - 24 * H), spark(per_hour, now), counts["ts"].max() if len(counts) else None)
 
 
+def _crowding(f: Frames) -> Callable[[int, int], tourism.Crowding]:
+    """:func:`tourism.crowding` under the configured bands and early-warning share (``tourism_rules``, one row),
+    else under the defaults."""
+    given = f.get("tourism_rules")
+    if given is None or not len(given):
+        return tourism.crowding
+    bands, warning_at = given["bands"].iloc[0], given["warning_at"].iloc[0]
+    bands = bands if isinstance(bands, (list, tuple)) else None  # none configured: REFERENCE.md §6's
+    return partial(tourism.crowding, bands=bands, warning_at=float(warning_at))
+
+
 def peak_load(f: Frames, scope: Scope, areas: Areas, now: datetime) -> Computed:
     spots = _spots_now(f, scope, areas, now)
     if spots.empty:
         return Computed(None)
     ratios = spots["in_park"] / spots["capacity_instant"]
     worst = spots.loc[ratios.idxmax()]
-    band = tourism.crowding(int(worst["in_park"]), int(worst["capacity_instant"]))
+    band = _crowding(f)(int(worst["in_park"]), int(worst["capacity_instant"]))
     return Computed(float(ratios.max()), data_time=spots["ts"].max(), label=band.band)
 
 
@@ -359,7 +371,8 @@ def spots_warning(f: Frames, scope: Scope, areas: Areas, now: datetime) -> Compu
     spots = _spots_now(f, scope, areas, now)
     if spots.empty:
         return Computed(None)
-    warn = sum(tourism.crowding(int(r.in_park), int(r.capacity_instant)).warning for r in spots.itertuples())
+    crowding = _crowding(f)
+    warn = sum(crowding(int(r.in_park), int(r.capacity_instant)).warning for r in spots.itertuples())
     return Computed(float(warn), data_time=spots["ts"].max(), label=f"{len(spots)}")
 
 
@@ -505,8 +518,12 @@ def _tile(spec: TileSpec, live: Live, areas: Areas | Failed, settings: Settings,
     if "scenic_spots" in frames:
         from dashboard.tourism_view import with_capacities
 
-        # Configured capacities (entered or LB/T 034) replace the feed's, as in the tourism scene.
+        # Configured capacities (entered or LB/T 034) replace the feed's, as in the tourism scene, and its
+        # configured crowding bands and early-warning share come as one row: the tiles band as the scene does.
         frames["scenic_spots"] = with_capacities(frames["scenic_spots"], settings.tourism)
+        frames["tourism_rules"] = pd.DataFrame(
+            {"bands": [settings.tourism.bands], "warning_at": [settings.tourism.warning_at]}, dtype=object
+        )
     if "rating_indicators" in frames and "rating_values" in frames:
         from dashboard.rating_view import tile_frames
 

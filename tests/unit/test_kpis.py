@@ -278,3 +278,15 @@ def test_a_failing_history_feed_leaves_the_tile_its_value(services_at_now) -> No
 def test_tiles_recompute_evenly_spread_over_the_value_bucket() -> None:
     slots = Counter(bucket_offset(spec.id, VALUE_BUCKET_S) // 5 for spec in CATALOGUE.specs)  # 5 s refreshes
     assert max(slots.values()) <= -(-len(CATALOGUE.specs) // (VALUE_BUCKET_S // 5))
+
+
+def test_the_tourism_tiles_band_and_warn_by_the_configured_rules(services_at_now) -> None:  # type: ignore[no-untyped-def]
+    default = by_id(services_at_now().tiles(DISTRICT))
+    assert default["spots_warning"].value is not None and default["peak_load"].value is not None
+    low = services_at_now(tourism={"warning_at": 0.01})  # every open spot above 1 % of its capacity warns
+    warned = by_id(low.tiles(DISTRICT))
+    assert warned["spots_warning"].value == float(warned["spots_warning"].label) > default["spots_warning"].value
+    bands = [[0.0, "空", "empty"], [0.001, "有人", "some"], [0.5, "很多", "many"], [0.9, "满", "full"]]
+    relabelled = by_id(services_at_now(tourism={"bands": bands}).tiles(DISTRICT))
+    assert relabelled["peak_load"].label in {"有人", "很多", "满"}
+    assert relabelled["peak_load"].value == default["peak_load"].value
