@@ -6,6 +6,7 @@ from typing import Any
 
 from dash import ALL, ClientsideFunction, Dash, Input, Output, State
 
+from dashboard.auth import principal
 from dashboard.i18n import request_lang
 from dashboard.services import Services
 from layouts import ids
@@ -44,4 +45,7 @@ def register(app: Dash, services: Services) -> None:
 
     @app.callback(Output(ids.HEALTH_STRIP, "children"), Input(ids.REFRESH, "n_intervals"))
     def refresh_health(_n: int | None) -> Any:
-        return strip(services.health(), request_lang(services.settings.language))
+        who = principal()
+        # A department head sees their domains' feeds and the base geography their maps draw, as in the navigation.
+        domains = (*who.domains, "geo") if who is not None and who.role == "department" else None
+        return strip(services.health(), request_lang(services.settings.language), domains)

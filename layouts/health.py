@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from dash import html
 
 from dashboard.health import FeedHealth, Snapshot, worst
@@ -13,11 +15,11 @@ from layouts import ids
 DOMAINS = ("transport", "video", "environment", "tourism", "rating", "events", "geo")
 
 
-def strip(snapshot: Snapshot, lang: str) -> list[html.Span]:
-    """One chip per domain, coloured by its worst feed; hover lists the feeds."""
+def strip(snapshot: Snapshot, lang: str, domains: Collection[str] | None = None) -> list[html.Span]:
+    """One chip per domain (of ``domains``; None: every one), coloured by its worst feed; hover lists the feeds."""
     groups = snapshot.by_domain()
     chips = [html.Span(t("health.title", lang), className="strip-title")]
-    for domain in DOMAINS:
+    for domain in (d for d in DOMAINS if domains is None or d in domains):
         feeds = groups.get(domain, [])
         state = worst([f.state for f in feeds])
         newest = max((f.last_update for f in feeds if f.last_update), default=None)

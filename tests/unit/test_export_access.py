@@ -230,3 +230,25 @@ def test_exp_another_departments_asset_is_not_shown_on_a_heads_pages_nor_served_
     for who in (Principal("head-video", "department", domains=("video",)), Principal("l", "leader")):
         page = str(render(app, who, "video", scope))
         assert "scope-error" not in page and camera in page, who.name
+
+
+def health_domains(client: FlaskClient) -> list[str]:
+    """The domains on the health strip this client's refresh is sent."""
+    body = {
+        "output": f"{ids.HEALTH_STRIP}.children",
+        "outputs": {"id": ids.HEALTH_STRIP, "property": "children"},
+        "inputs": [{"id": ids.REFRESH, "property": "n_intervals", "value": 1}],
+        "changedPropIds": [f"{ids.REFRESH}.n_intervals"],
+        "state": [],
+    }
+    response = client.post("/_dash-update-component", json=body)
+    assert response.status_code == 200, response.get_data(as_text=True)[:300]
+    return re.findall(r'"data-domain":\s*"(\w+)"', response.get_data(as_text=True))
+
+
+def test_exp_a_heads_health_strip_shows_their_domains_and_the_base_geography(clients: dict[str, FlaskClient]) -> None:
+    everything = ["transport", "video", "environment", "tourism", "rating", "events", "geo"]
+    assert health_domains(clients["leader"]) == everything
+    assert health_domains(clients["screen"]) == everything
+    for domain in DOMAINS:
+        assert health_domains(clients[f"head-{domain}"]) == [domain, "geo"]
