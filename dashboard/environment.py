@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, fields
 from datetime import date, datetime, time, timedelta
 from typing import Any, TypeVar
 
@@ -57,30 +57,15 @@ T = TypeVar("T")
 
 
 @dataclass(frozen=True)
-class AqiReading:
-    """An AQI with everything shown beside it; ``at`` is the hour end (hourly) or the day's start (daily)."""
+class AqiReading(air.AqiResult):
+    """An AQI with when it holds: ``at`` is the hour end (hourly) or the day's start (daily)."""
 
-    aqi: int
-    level: int
-    category: str
-    category_en: str
-    colour: str
-    primary: tuple[str, ...]
-    iaqi: dict[str, int] = field(hash=False)
     at: datetime
 
     @classmethod
     def of(cls, result: air.AqiResult, at: datetime) -> AqiReading:
-        return cls(
-            result.aqi,
-            result.level,
-            result.category,
-            result.category_en,
-            result.colour,
-            result.primary,
-            dict(result.iaqi),
-            at,
-        )
+        values = {f.name: getattr(result, f.name) for f in fields(result)}
+        return cls(**values | {"iaqi": dict(result.iaqi)}, at=at)  # a plain dict: views are cached pickled
 
 
 @dataclass(frozen=True)
