@@ -180,6 +180,15 @@ def export_permissions(args: Mapping[str, str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(found))
 
 
+def kpis_permissions(args: Mapping[str, str]) -> tuple[str, ...]:
+    """What ``/api/v1/kpis`` needs: any signed-in user, who is answered the tiles their scenes show (a department
+    head: their domains'); an asset scope needs its feed's domain, as the scenes and the exports do."""
+    scope = str(args.get("scope") or "").split(":")
+    if scope[0] == "asset" and len(scope) > 1 and scope[1] in ASSET_DOMAINS:
+        return (SHELL, f"scene:{ASSET_DOMAINS[scope[1]]}")
+    return (SHELL,)
+
+
 def listed(value: str | None) -> list[str]:
     """The names in a comma-separated query value (``domain=transport,video``)."""
     return [part.strip() for part in (value or "").split(",") if part.strip()]
@@ -221,7 +230,7 @@ ROUTES: tuple[tuple[str, str, str], ...] = (
     ("GET", r"/geo/(?P<layer>[^/]+)", "layer"),
     ("GET", r"/api/v1/scenes", SHELL),
     ("GET", r"/api/v1/version", SHELL),
-    ("GET", r"/api/v1/kpis", "scene:overview"),
+    ("GET", r"/api/v1/kpis", "kpis"),
     ("GET", r"/api/v1/screens", "console:view"),
     ("POST", r"/api/v1/screens/(?P<screen>[^/]+)/sync", "screen:{screen}"),
     ("POST", r"/api/v1/screens/(?P<screen>[^/]+)/command", "console:act"),
@@ -256,6 +265,8 @@ def needs(method: str, path: str, args: Mapping[str, str], body: Any = None) -> 
             return Need("api", (layer_permission(match["layer"], args.get("kpi")),))
         if need == "export":
             return Need("api", export_permissions(args))
+        if need == "kpis":
+            return Need("api", kpis_permissions(args))
         return Need("api", (need.format(**match.groupdict()),))
     if method == "GET":
         return Need("page", (page_permission(path),))

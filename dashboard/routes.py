@@ -102,7 +102,7 @@ def register(server: Flask, services: Services) -> None:
     @server.get("/api/v1/kpis")
     def api_kpis() -> ResponseReturnValue:
         scope = resolve(request.args.get("scope"), services.live)
-        tiles = services.tiles(scope)
+        tiles = [tile for tile in services.tiles(scope) if may(tile_permission(tile.spec.id))]  # as its scenes show
         return jsonify(
             {
                 "scope": scope.key,

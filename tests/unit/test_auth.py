@@ -102,7 +102,7 @@ ENDPOINTS: list[tuple[str, str, Any, set[str]]] = [
     ("GET", "/healthz", None, EVERYONE),
     ("GET", "/api/v1/scenes", None, ALL_SIGNED_IN),
     ("GET", "/api/v1/version", None, ALL_SIGNED_IN),
-    ("GET", "/api/v1/kpis?scope=district", None, SEE_ALL | {"screen"}),
+    ("GET", "/api/v1/kpis?scope=district", None, ALL_SIGNED_IN),  # each answered the tiles they may see
     ("GET", "/geo/outline", None, ALL_SIGNED_IN),
     ("GET", "/geo/segments", None, ALL_SIGNED_IN),
     ("GET", "/geo/cameras", None, SEE_ALL | {"screen"}),

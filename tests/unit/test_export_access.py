@@ -252,3 +252,24 @@ def test_exp_a_heads_health_strip_shows_their_domains_and_the_base_geography(cli
     assert health_domains(clients["screen"]) == everything
     for domain in DOMAINS:
         assert health_domains(clients[f"head-{domain}"]) == [domain, "geo"]
+
+
+def test_exp_the_kpi_api_answers_each_user_the_tiles_their_scenes_show(
+    app: Any, clients: dict[str, FlaskClient]
+) -> None:
+    def metrics(client: FlaskClient, query: str = "") -> set[str]:
+        response = client.get(f"/api/v1/kpis{query}")
+        assert response.status_code == 200, response.get_data(as_text=True)[:300]
+        return {k["id"] for k in response.get_json()["kpis"]}
+
+    every = {spec.id for spec in CATALOGUE.specs}
+    assert metrics(clients["leader"]) == every == metrics(clients["screen"])
+    for domain in DOMAINS:
+        mine = {spec.id for spec in CATALOGUE.specs if spec.domain == domain}
+        assert mine and metrics(clients[f"head-{domain}"]) == mine
+        assert metrics(clients[f"head-{domain}"], "?scope=town:370406001") == mine
+    camera = app.server.extensions["shanting.services"].live.rows("cameras").frame["camera_id"].iloc[0]
+    assert clients["head-transport"].get(f"/api/v1/kpis?scope=asset:cameras:{camera}").status_code == 403
+    assert metrics(clients["head-video"], f"?scope=asset:cameras:{camera}") == {
+        spec.id for spec in CATALOGUE.specs if spec.domain == "video"
+    }
