@@ -13,7 +13,8 @@ from dashboard.auth import record
 from dashboard.i18n import request_lang, t
 from dashboard.live import Failed
 from dashboard.rating_store import RatingBook, decode_upload, import_upload, report_form
-from dashboard.rating_view import RatingView, compute_view, latest_tasks, plan_for
+from dashboard.rating_view import latest_tasks, plan_for
+from dashboard.rating_view import scene as view
 from dashboard.services import Services
 from layouts import ids
 from layouts import rating as rat_layout
@@ -26,13 +27,6 @@ FORM_FIELDS = {
     "note": ids.RAT_FORM_NOTE,
     "evidence": ids.RAT_FORM_EVIDENCE,
 }
-
-
-def view(services: Services) -> RatingView:
-    """The scene's view, computed at most once per refresh interval for all screens."""
-    return services._memo(  # type: ignore[no-any-return]
-        "rating", lambda: compute_view(services.live, services.settings, services.now())
-    )
 
 
 def _frame(services: Services, feed: str) -> pd.DataFrame:

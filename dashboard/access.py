@@ -237,6 +237,7 @@ ROUTES: tuple[tuple[str, str, str], ...] = (
     ("GET", r"/export/kpis\.csv", "export"),
     ("GET", r"/export/map\.html", "export"),
     ("GET", r"/export/camera-sites\.csv", "export:video"),
+    ("GET", r"/export/rating\.csv", "export:rating"),
     ("*", r"/admin(/.*)?", "admin"),
 )
 _ROUTES = tuple((m, re.compile(p), need) for m, p, need in ROUTES)

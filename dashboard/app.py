@@ -172,7 +172,7 @@ def _scene_layout(scene: Scene, services: Services, scope: str | None = None, **
     if scene.id == "transport":
         return transport_page(services, lang, scope)
     if scene.id == "rating":
-        return rating_page(lang, services.settings.rating.target_star)
+        return rating_page(lang, services.settings.rating.target_star, exports=may("export:rating"))
     if scene.id == "events":
         return events_callbacks.page(services, lang, _query.get("event"))
     return under_construction(scene.id, lang)

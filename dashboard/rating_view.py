@@ -11,6 +11,7 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -21,6 +22,9 @@ from dashboard.live import Failed, Live, Rows
 from dashboard.scope import DISTRICT
 from dashboard.settings import RatingSettings, Settings
 from dashboard.timeutil import TZ
+
+if TYPE_CHECKING:
+    from dashboard.services import Services
 
 log = logging.getLogger(__name__)
 #: An air station counts as monitoring when it reported within this long.
@@ -331,6 +335,73 @@ def compute_view(live: Live, settings: Settings, now: datetime) -> RatingView:
     tasks = reports if isinstance(reports, Failed) else task_rows(reports.frame, now, settings.rating.lag_points)
     departments = () if isinstance(tasks, Failed) else department_tasks(tasks)
     return RatingView(now, evaluation, derived, tasks, departments)
+
+
+def scene(services: Services) -> RatingView:
+    """The scene's view, computed at most once per refresh interval for every screen and export."""
+    return services._memo(  # type: ignore[no-any-return]
+        "rating", lambda: compute_view(services.live, services.settings, services.now())
+    )
+
+
+#: The indicator table's columns, (zh-CN, en).
+INDICATOR_COLUMNS = (
+    ("领域", "domain"),
+    ("编号", "id"),
+    ("指标", "indicator"),
+    ("单位", "unit"),
+    ("当前值", "value"),
+    ("期次", "period"),
+    ("星级", "star"),
+    ("下一星", "next star"),
+    ("门槛", "threshold"),
+    ("差距", "gap"),
+    ("权重", "weight"),
+    ("必达项", "mandatory"),
+    ("责任部门", "department"),
+    ("状态", "state"),
+)
+
+
+def indicator_table(evaluation: Evaluation, lang: str, department: str | None = None) -> pd.DataFrame:
+    """The evaluation as a table to take away: the district's composite first, then each indicator (of
+    ``department`` when named) with its value, star, next star and gap, weight, and the department answering."""
+    zh = lang == "zh-CN"
+    columns = [zh_name if zh else en_name for zh_name, en_name in INDICATOR_COLUMNS]
+    total = ["", "", "综合得分" if zh else "composite", "", round(evaluation.composite, 4), evaluation.period,
+             evaluation.star, None, None, evaluation.composite_gap, None, None, "", ""]  # fmt: skip
+    rows = [
+        [
+            r.indicator.domain,
+            r.indicator.id,
+            r.indicator.name,
+            r.indicator.unit,
+            r.value,
+            r.period,
+            r.star,
+            r.next_star,
+            r.next_threshold,
+            r.gap,
+            r.indicator.weight,
+            ("是" if zh else "yes") if r.indicator.mandatory else "",
+            r.indicator.department,
+            _state(r, lang),
+        ]
+        for r in evaluation.results
+        if department is None or r.indicator.department == department
+    ]
+    return pd.DataFrame([total, *rows] if department is None else rows, columns=columns)
+
+
+def _state(result: rating.IndicatorResult, lang: str) -> str:
+    zh = lang == "zh-CN"
+    if result.value is None:
+        return "未填报" if zh else "missing"
+    if result.stale:
+        return "过期" if zh else "stale"
+    if not result.evidence:
+        return "无佐证" if zh else "no evidence"
+    return ""
 
 
 def departments_of(evaluation: Evaluation) -> Mapping[str, int]:

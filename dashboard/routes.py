@@ -13,6 +13,7 @@ import gzip
 import hashlib
 import json
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -144,6 +145,22 @@ def register(server: Flask, services: Services) -> None:
         frame = sites[columns].assign(coverage_rate=sites["coverage_rate"].round(4))
         frame.insert(0, "rank", range(1, len(frame) + 1))
         return _download(csv_bytes(frame), "text/csv; charset=utf-8", f"shanting-camera-sites-{_slug(scope)}.csv")
+
+    @server.get("/export/rating.csv")
+    def export_rating() -> ResponseReturnValue:
+        from dashboard.export import csv_bytes
+        from dashboard.live import Failed
+        from dashboard.rating_view import indicator_table, scene
+
+        department = request.args.get("dept") or None
+        evaluation = scene(services).evaluation
+        if isinstance(evaluation, Failed):
+            return _problem(503, f"feed {evaluation.feed} is unavailable: {evaluation.error}")
+        if department is not None and all(r.indicator.department != department for r in evaluation.results):
+            return _problem(404, f"no indicator is answered by department {department[:60]!r}")
+        table = indicator_table(evaluation, request_lang(services.settings.language), department)
+        name = f"shanting-rating-{re.sub(r'[^0-9A-Za-z-]', '-', evaluation.period or 'latest')}.csv"
+        return _download(csv_bytes(table), "text/csv; charset=utf-8", name)
 
     @server.get("/export/map.html")
     def export_map() -> ResponseReturnValue:

@@ -22,6 +22,8 @@ from dashboard.timeutil import local
 from layouts import ids
 
 PATH = "/rating"
+#: The evaluation as a table (every indicator, the composite first).
+EXPORT = "/export/rating.csv"
 IMPORT_KINDS = ("catalogue", "values", "tasks")
 #: The scene's panels a refresh fills, in the order the callback returns them.
 OUTPUTS = (
@@ -46,8 +48,10 @@ def dept_href(department: str | None) -> str:
 # ---- the frame ------------------------------------------------------------------------------------------
 
 
-def rating(lang: str, target: int) -> html.Section:
-    """The scene's frame: every panel with an empty body the callbacks fill."""
+def rating(lang: str, target: int, exports: bool = False) -> html.Section:
+    """The scene's frame: every panel with an empty body the callbacks fill; ``exports``: the indicator table's
+    download link (for those who may export the rating)."""
+    download = html.A(t("export.csv", lang), id=ids.EXPORT_CSV, className="export", href=EXPORT) if exports else None
     return html.Section(
         className="rat",
         **ids.data_attrs(scene="rating"),
@@ -61,7 +65,9 @@ def rating(lang: str, target: int) -> html.Section:
             ),
             html.Div(
                 className="rat-centre",
-                children=[_panel(t("rat.panel.tree", lang), ids.RAT_TREE, "rat-tree", t("rat.tree.note", lang))],
+                children=[
+                    _panel(t("rat.panel.tree", lang), ids.RAT_TREE, "rat-tree", t("rat.tree.note", lang), download)
+                ],
             ),
             html.Div(
                 className="rat-side rat-right",

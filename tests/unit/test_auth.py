@@ -116,6 +116,7 @@ ENDPOINTS: list[tuple[str, str, Any, set[str]]] = [
     ("GET", "/export/map.html?kpi=aqi", None, SEE_ALL),
     ("GET", "/export/map.html?layers=segments,cameras", None, SEE_ALL),
     ("GET", "/export/camera-sites.csv?n=5", None, SEE_ALL),
+    ("GET", "/export/rating.csv", None, SEE_ALL),
     ("GET", "/api/v1/screens", None, SEE_ALL),
     ("POST", "/api/v1/screens/main/sync", {"scene": "overview", "scope": "district"}, SEE_ALL | {"screen"}),
     ("POST", "/api/v1/screens/lobby/sync", {"scene": "tourism", "scope": "district"}, SEE_ALL),

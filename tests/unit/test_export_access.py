@@ -205,9 +205,16 @@ def test_exp_the_export_links_follow_the_matrix(app: Any) -> None:
     assert component(render(app, leader, "overview"), ids.EXPORT_CSV) is not None
     assert component(render(app, leader, "video"), ids.EXPORT_MAP) is not None
     # A big screen shows the same scenes without the links it could not use (nobody clicks a wall either).
-    for scene in ("overview", "video", "environment"):
+    for scene in ("overview", "video", "environment", "rating"):
         layout = render(app, screen, scene)
         assert component(layout, ids.EXPORT_CSV) is None and component(layout, ids.EXPORT_MAP) is None, scene
+    # The star rating's table: for those who may export it (a leader, the rating head), not another head.
+    for who in (leader, Principal("r", "department", domains=("rating",))):
+        link = component(render(app, who, "rating"), ids.EXPORT_CSV)
+        assert link is not None and link.href == "/export/rating.csv"
+    assert (
+        component(render(app, Principal("t", "department", domains=("transport",)), "rating"), ids.EXPORT_CSV) is None
+    )
 
 
 def test_exp_another_departments_asset_is_not_shown_on_a_heads_pages_nor_served_as_a_scope(
@@ -273,3 +280,28 @@ def test_exp_the_kpi_api_answers_each_user_the_tiles_their_scenes_show(
     assert metrics(clients["head-video"], f"?scope=asset:cameras:{camera}") == {
         spec.id for spec in CATALOGUE.specs if spec.domain == "video"
     }
+
+
+def test_exp_the_star_rating_table_exports_every_indicator_to_those_who_may(
+    app: Any, clients: dict[str, FlaskClient]
+) -> None:
+    from dashboard.rating_view import scene
+
+    evaluation = scene(app.server.extensions["shanting.services"]).evaluation
+    response = clients["leader"].get("/export/rating.csv")
+    assert response.status_code == 200 and "attachment" in response.headers["Content-Disposition"]
+    table = pd.read_csv(io.BytesIO(response.data), encoding="utf-8-sig", dtype={"编号": str})
+    assert list(table.columns)[:3] == ["领域", "编号", "指标"] and len(table) == len(evaluation.results) + 1
+    assert table["指标"].iloc[0] == "综合得分" and table["星级"].iloc[0] == evaluation.star
+    assert list(table["编号"].iloc[1:]) == [r.indicator.id for r in evaluation.results]
+    assert clients["head-rating"].get("/export/rating.csv").status_code == 200
+    for refused in ("head-transport", "screen"):
+        assert clients[refused].get("/export/rating.csv").status_code == 403, refused
+    department = evaluation.results[0].indicator.department
+    mine = clients["head-rating"].get("/export/rating.csv", query_string={"dept": department})
+    rows = pd.read_csv(io.BytesIO(mine.data), encoding="utf-8-sig")
+    assert len(rows) == sum(r.indicator.department == department for r in evaluation.results) and (
+        set(rows["责任部门"]) == {department}
+    )
+    unknown = clients["leader"].get("/export/rating.csv", query_string={"dept": "无此部门"})
+    assert unknown.status_code == 404 and "无此部门" in unknown.get_json()["error"]
