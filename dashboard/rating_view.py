@@ -381,7 +381,7 @@ def indicator_table(evaluation: Evaluation, lang: str, department: str | None = 
             r.star,
             r.next_star,
             r.next_threshold,
-            r.gap,
+            None if r.gap is None else round(r.gap, 4),  # a difference of decimals: 0.11, not 0.10999999999999943
             r.indicator.weight,
             ("是" if zh else "yes") if r.indicator.mandatory else "",
             r.indicator.department,

@@ -351,7 +351,7 @@ def _slug(scope: Scope) -> str:
 
 
 def _download(body: bytes, mimetype: str, filename: str) -> Response:
-    response = Response(body, mimetype=mimetype)
+    response = Response(body, content_type=mimetype)  # as given: a mimetype gets a second "; charset=utf-8"
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 

@@ -290,7 +290,9 @@ def test_exp_the_star_rating_table_exports_every_indicator_to_those_who_may(
     evaluation = scene(app.server.extensions["shanting.services"]).evaluation
     response = clients["leader"].get("/export/rating.csv")
     assert response.status_code == 200 and "attachment" in response.headers["Content-Disposition"]
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
     table = pd.read_csv(io.BytesIO(response.data), encoding="utf-8-sig", dtype={"编号": str})
+    assert all(len(str(gap).partition(".")[2]) <= 4 for gap in table["差距"].dropna())
     assert list(table.columns)[:3] == ["领域", "编号", "指标"] and len(table) == len(evaluation.results) + 1
     assert table["指标"].iloc[0] == "综合得分" and table["星级"].iloc[0] == evaluation.star
     assert list(table["编号"].iloc[1:]) == [r.indicator.id for r in evaluation.results]
