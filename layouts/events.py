@@ -71,7 +71,7 @@ def list_page(lang: str, towns: Sequence[tuple[str, str]]) -> html.Section:
         ],
     )
     return html.Section(
-        className="events",
+        className="events event-list-page",
         children=[
             html.H2(t("evt.title", lang), className="scene-title"),
             filters,

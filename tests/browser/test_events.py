@@ -90,6 +90,13 @@ def test_evt001_an_episode_is_acknowledged_dispatched_resolved_and_counted(  # t
     wait_for(dash_duo, lambda: dash_duo.find_elements(f'#ticker a[href*="{event_id}"]'), "the event in the ticker")
     dash_duo.wait_for_page(f"{dash_duo.server_url}/events")
     wait_for(dash_duo, lambda: dash_duo.find_elements(f'[data-event="{event_id}"]'), "the event in the list")
+    # The list fits the screen and scrolls inside its panel: a wall cannot scroll the page (a low window, so that
+    # the day's events overflow it whatever their number).
+    dash_duo.driver.set_window_size(1920, 640)
+    sizes = "return [document.documentElement.scrollHeight, innerHeight, document.querySelectorAll('.evt-row').length]"
+    page, screen, rows = dash_duo.driver.execute_script(sizes)
+    assert page <= screen and rows > 8, f"the events page scrolls: {page} > {screen} ({rows} events)"
+    dash_duo.driver.set_window_size(1920, 1080)
     before = wait_for(dash_duo, lambda: resolved_of(dash_duo, "生态环境分局") + 1, "the department statistics") - 1
     dash_duo.find_element(f'[data-event="{event_id}"] .evt-link').click()
     wait_for(dash_duo, lambda: state_shown(dash_duo, "new"), "the event page")
