@@ -265,6 +265,10 @@ def test_todays_pings_from_the_kept_closed_join_are_the_spans_read_one_by_one(se
         mine = want.loc[want["vehicle_id"] == "L01-V002"].reset_index(drop=True)
         assert len(mine) > 10
         pd.testing.assert_frame_equal(tv.pings_today(live, now, "L01-V002"), mine, check_exact=True)
+        # one point a minute, also where the day's spans meet (a ping at 09:00:00 ends the 08:xx hour)
+        minutes = want["ts"].dt.ceil("min")
+        assert not want.assign(minute=minutes).duplicated(["vehicle_id", "minute"]).any()
+        assert (want["ts"] == want["ts"].dt.floor("h")).any()  # pings on the hour are there to meet
 
 
 def test_a_panel_is_recomputed_when_its_feeds_move_and_not_otherwise(services_at_now, monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -414,7 +418,7 @@ def test_a_minutely_trip_keeps_each_vehicles_last_ping_of_each_minute_in_deliver
             "speed_kmh": 20.0,
         }
     )
-    want = frame.assign(minute=frame["ts"].dt.floor("min")).drop_duplicates(["vehicle_id", "minute"], keep="last")
+    want = frame.assign(minute=frame["ts"].dt.ceil("min")).drop_duplicates(["vehicle_id", "minute"], keep="last")
     got = tv._minutely(frame)
     pd.testing.assert_frame_equal(got, want[list(got.columns)], check_exact=True)
     assert 60 < len(got) < 400 and tv._minutely(frame.iloc[0:0]).empty
