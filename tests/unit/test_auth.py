@@ -766,3 +766,27 @@ def test_a_cached_refresh_answer_is_shared_only_between_callers_with_the_same_vi
 
     assert cameras_url(leader[0]).startswith("/geo/cameras")
     assert not cameras_url(transport).startswith("/geo/cameras")  # no URL for the video department's layer
+
+
+def test_production_sends_hsts_and_secure_cookies_and_development_does_not(
+    seeded_db: Path, tmp_path: Path, make_settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dashboard.app import create_app
+
+    monkeypatch.setenv("SHANTING_SECRET_KEY", "x" * 48)
+    for production in (True, False):
+        folder = tmp_path / str(production)
+        folder.mkdir()
+        shutil.copy(seeded_db, folder / "shanting.db")
+        settings = make_settings(
+            production=production, store_url=f"sqlite:///{folder / 'shanting.db'}", auth={"trust_localhost": False}
+        )
+        client = create_app(settings, clock=lambda: NOW).server.test_client()
+        page = client.get("/login", base_url="https://dashboard.example")
+        assert page.status_code == 200
+        hsts = page.headers.get("Strict-Transport-Security")
+        cookies = page.headers.getlist("Set-Cookie")
+        if production:
+            assert hsts == "max-age=31536000" and cookies and all("Secure" in c for c in cookies)
+        else:
+            assert hsts is None
