@@ -373,7 +373,7 @@ def _serve(args: argparse.Namespace) -> int:
     from dashboard.accounts import Accounts
     from dashboard.routes import start_warming
 
-    start_warming(app.server.extensions["shanting.services"], settle_after=True)
+    start_warming(app.server.extensions["shanting.services"], freeze=True)
 
     demo = demo_accounts(Accounts(store), settings)
     _print_urls(settings)

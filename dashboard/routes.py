@@ -268,24 +268,25 @@ def settle() -> None:
 
     A server holds some 250,000 tracked objects once started (modules, the app, its layouts and callbacks);
     every full collection walked them all, 0.2–0.25 s in the middle of some refresh every few dozen refreshes.
-    Frozen objects are still freed when their last reference goes; only a cycle among them is never collected.
+    Frozen objects are still freed when their last reference goes; only a cycle among them is never collected,
+    so this runs before any data is read (data is replaced as it moves: frozen, its cycles would be kept).
     """
     gc.collect()
     gc.freeze()
 
 
-def start_warming(services: Services, settle_after: bool = False) -> threading.Thread:
+def start_warming(services: Services, freeze: bool = False) -> threading.Thread:
     """:func:`warm` in a background thread (the server answers meanwhile; a screen arriving first shares the
-    computations through the cache's locks), logging how long it took or why it failed; then, for a server
-    process (``settle_after``), :func:`settle`."""
+    computations through the cache's locks), logging how long it took or why it failed. A server process
+    (``freeze``) first freezes its start-up objects (:func:`settle`), before the warm-up reads any data."""
 
     def run() -> None:
+        if freeze:
+            settle()
         try:
             log.info("cache warmed for the overview in %.1f s", warm(services))
         except Exception:  # a warm-up is an optimisation: a failure leaves the cache cold, nothing else
             log.exception("warming the cache failed")
-        if settle_after:
-            settle()
 
     thread = threading.Thread(target=run, name="warm-up", daemon=True)
     thread.start()

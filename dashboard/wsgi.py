@@ -8,5 +8,5 @@ from dashboard.app import create_app
 from dashboard.routes import start_warming
 
 server = create_app().server
-# each worker, as it starts: the first screen finds it warm, and the start-up objects are frozen (routes.settle)
-start_warming(server.extensions["shanting.services"], settle_after=True)
+# each worker, as it starts: its start-up objects are frozen (routes.settle), then the first screen finds it warm
+start_warming(server.extensions["shanting.services"], freeze=True)
