@@ -6,10 +6,11 @@ from typing import Any
 
 from dash import ALL, ClientsideFunction, Dash, Input, Output, State
 
-from dashboard.auth import principal
 from dashboard.i18n import request_lang
 from dashboard.services import Services
+from dashboard.views import may
 from layouts import ids
+from layouts.health import DOMAINS as HEALTH_DOMAINS
 from layouts.health import strip
 
 
@@ -45,7 +46,6 @@ def register(app: Dash, services: Services) -> None:
 
     @app.callback(Output(ids.HEALTH_STRIP, "children"), Input(ids.REFRESH, "n_intervals"))
     def refresh_health(_n: int | None) -> Any:
-        who = principal()
-        # A department head sees their domains' feeds and the base geography their maps draw, as in the navigation.
-        domains = (*who.domains, "geo") if who is not None and who.role == "department" else None
-        return strip(services.health(), request_lang(services.settings.language), domains)
+        # The domains whose scenes the user may open, as the navigation lists them (the geography is everyone's).
+        shown = [d for d in HEALTH_DOMAINS if d == "geo" or may(f"scene:{d}")]
+        return strip(services.health(), request_lang(services.settings.language), shown)

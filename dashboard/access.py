@@ -174,19 +174,22 @@ def export_permissions(args: Mapping[str, str]) -> tuple[str, ...]:
     found += [layer_permission(n) for n in listed(args.get("layers")) if n in LAYER_DOMAINS]
     if args.get("kpi") in CHOROPLETH_DOMAINS:
         found.append(layer_permission("towns", args.get("kpi")))
-    scope = str(args.get("scope") or "").split(":")
-    if scope[0] == "asset" and len(scope) > 1 and scope[1] in ASSET_DOMAINS:
-        found.append(f"export:{ASSET_DOMAINS[scope[1]]}")
+    if (domain := asset_domain(args)) is not None:
+        found.append(f"export:{domain}")
     return tuple(dict.fromkeys(found))
 
 
 def kpis_permissions(args: Mapping[str, str]) -> tuple[str, ...]:
     """What ``/api/v1/kpis`` needs: any signed-in user, who is answered the tiles their scenes show (a department
     head: their domains'); an asset scope needs its feed's domain, as the scenes and the exports do."""
+    domain = asset_domain(args)
+    return (SHELL,) if domain is None else (SHELL, f"scene:{domain}")
+
+
+def asset_domain(args: Mapping[str, str]) -> str | None:
+    """The domain of the asset a query's ``scope`` names (``asset:<feed>:<id>``), if it names one."""
     scope = str(args.get("scope") or "").split(":")
-    if scope[0] == "asset" and len(scope) > 1 and scope[1] in ASSET_DOMAINS:
-        return (SHELL, f"scene:{ASSET_DOMAINS[scope[1]]}")
-    return (SHELL,)
+    return ASSET_DOMAINS.get(scope[1]) if scope[0] == "asset" and len(scope) > 1 else None
 
 
 def listed(value: str | None) -> list[str]:

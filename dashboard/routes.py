@@ -103,7 +103,7 @@ def register(server: Flask, services: Services) -> None:
     @server.get("/api/v1/kpis")
     def api_kpis() -> ResponseReturnValue:
         scope = resolve(request.args.get("scope"), services.live)
-        tiles = [tile for tile in services.tiles(scope) if may(tile_permission(tile.spec.id))]  # as its scenes show
+        tiles = visible_tiles(services, scope)
         return jsonify(
             {
                 "scope": scope.key,
@@ -120,11 +120,7 @@ def register(server: Flask, services: Services) -> None:
         scope = resolve(request.args.get("scope"), services.live)
         lang = request_lang(services.settings.language)
         # The tiles the user's scenes show (a department head: their domains'), of the chosen domains if named.
-        tiles = [
-            tile
-            for tile in services.tiles(scope)
-            if may(tile_permission(tile.spec.id)) and (domains is None or tile.spec.domain in domains)
-        ]
+        tiles = [tile for tile in visible_tiles(services, scope) if domains is None or tile.spec.domain in domains]
         frame = pd.DataFrame([_tile_row(tile, lang) for tile in tiles], columns=_tile_columns(lang))
         return _download(csv_bytes(frame), "text/csv; charset=utf-8", f"shanting-kpis-{_slug(scope)}.csv")
 
@@ -179,6 +175,12 @@ def register(server: Flask, services: Services) -> None:
         lang = request_lang(services.settings.language)
         html = briefing_map(services, scope, lang, request.args.get("kpi"), only)
         return _download(html.encode("utf-8"), "text/html; charset=utf-8", f"shanting-map-{_slug(scope)}.html")
+
+
+def visible_tiles(services: Services, scope: Scope) -> list[Tile]:
+    """The tiles at ``scope`` the signed-in user's scenes show (a department head: their domains'), as the tile
+    callback checks them."""
+    return [tile for tile in services.tiles(scope) if may(tile_permission(tile.spec.id))]
 
 
 def _domains(value: str | None) -> set[str] | None:

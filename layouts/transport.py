@@ -695,9 +695,7 @@ def weekly_figure(panel: AccidentPanel | Failed, lang: str) -> dict[str, Any]:
     most = max((sum(week) for week in panel.weekly), default=0)
     # counts: from zero, whole numbers while they are few (a scope without accidents is 0–1, not −1–1)
     y = {"range": [0, max(most, 1) * 1.05], "dtick": 1} if most <= 5 else {"rangemode": "tozero"}
-    return _figure(
-        data, barmode="stack", xaxis={**_layout()["xaxis"], "tickformat": "%m-%d"}, yaxis=_layout(y=y)["yaxis"]
-    )
+    return _figure(data, barmode="stack", x={"tickformat": "%m-%d"}, y=y)
 
 
 def parking_table(panel: ParkingPanel, lang: str) -> Any:
